@@ -1,0 +1,117 @@
+/**
+ * Every setting of the gateway, read from the environment once at start-up and validated there: a bad
+ * value stops the process with a message naming the variable. Only this module and main.ts read process.env.
+ */
+
+export interface Config {
+  /** `PORT`. @default 4000 */
+  port: number;
+  /** `HOST`. @default 127.0.0.1 */
+  host: string;
+  /** `UPSTREAM_BASE_URL`, e.g. https://app.famulor.de/api; null starts the embedded simulator (demo). @default null */
+  upstreamBaseUrl: string | null;
+  /** `UPSTREAM_TIMEZONE`: IANA zone of the upstream's zone-less `Y-m-d H:i:s` timestamps. @default UTC */
+  upstreamTimezone: string;
+  /** `UPSTREAM_TIMEOUT_MS`: total deadline of one upstream request. @default 20000 */
+  upstreamTimeoutMs: number;
+  /** `UPSTREAM_CONNECTIONS`: sockets to the upstream origin. @default 32 */
+  upstreamConnections: number;
+  /** `UPSTREAM_MAX_RESPONSE_BYTES`: larger upstream bodies are refused. @default 5242880 */
+  upstreamMaxResponseBytes: number;
+  /** `PAGE_SIZE_DEFAULT`: page size when neither `first` nor `last` is given. @default 20 */
+  pageSizeDefault: number;
+  /** `PAGE_SIZE_MAX`: largest `first`/`last`. @default 100 */
+  pageSizeMax: number;
+  /** `CALL_LOOKUP_CONCURRENCY`: `GET /user/calls/{id}` in flight at once per operation. @default 8 */
+  callConcurrency: number;
+  /** `CURSOR_SECRET`: signs cursors; set it (same value on every replica) so cursors cannot be forged. */
+  cursorSecret: string;
+  /** `CORS_ORIGINS`: comma-separated allowed origins, or `*`. @default `*` outside production, none in production */
+  corsOrigins: string[] | '*';
+  /** `GRAPHIQL`: serve GraphiQL on GET /graphql. @default true outside production */
+  graphiql: boolean;
+  /** `LOG_LEVEL`: pino level. @default info */
+  logLevel: string;
+  /** `NODE_ENV` is `production`. */
+  production: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Only meant to keep demo cursors stable; production deployments set CURSOR_SECRET. */
+export const DEFAULT_CURSOR_SECRET = 'calls-gateway/insecure-default-cursor-secret';
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return Number(raw);
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+export function loadConfig(env: Env): Config {
+  const production = env.NODE_ENV === 'production';
+  const upstreamBaseUrl = env.UPSTREAM_BASE_URL?.trim() || null;
+  if (upstreamBaseUrl !== null) {
+    let url: URL;
+    try {
+      url = new URL(upstreamBaseUrl);
+    } catch {
+      throw new ConfigError('UPSTREAM_BASE_URL', 'is not a URL (expected e.g. https://app.famulor.de/api)');
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError('UPSTREAM_BASE_URL', 'must use http or https');
+    if (url.search || url.hash || url.username || url.password) {
+      throw new ConfigError('UPSTREAM_BASE_URL', 'must not carry a query, fragment or credentials');
+    }
+  }
+  const upstreamTimezone = env.UPSTREAM_TIMEZONE?.trim() || 'UTC';
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: upstreamTimezone });
+  } catch {
+    throw new ConfigError('UPSTREAM_TIMEZONE', `is not an IANA time zone (e.g. UTC, Europe/Berlin), got "${upstreamTimezone}"`);
+  }
+  const pageSizeMax = integer(env, 'PAGE_SIZE_MAX', 100, 1, 1000);
+  const pageSizeDefault = integer(env, 'PAGE_SIZE_DEFAULT', 20, 1, 1000);
+  if (pageSizeDefault > pageSizeMax) throw new ConfigError('PAGE_SIZE_DEFAULT', `must not exceed PAGE_SIZE_MAX (${pageSizeMax})`);
+  const origins = env.CORS_ORIGINS?.trim();
+  const logLevel = env.LOG_LEVEL?.trim() || 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `must be one of fatal, error, warn, info, debug, trace, silent; got "${logLevel}"`);
+  }
+  return {
+    port: integer(env, 'PORT', 4000, 0, 65535),
+    host: env.HOST?.trim() || '127.0.0.1',
+    upstreamBaseUrl,
+    upstreamTimezone,
+    upstreamTimeoutMs: integer(env, 'UPSTREAM_TIMEOUT_MS', 20_000, 100, 300_000),
+    upstreamConnections: integer(env, 'UPSTREAM_CONNECTIONS', 32, 1, 1024),
+    upstreamMaxResponseBytes: integer(env, 'UPSTREAM_MAX_RESPONSE_BYTES', 5 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+    pageSizeDefault,
+    pageSizeMax,
+    callConcurrency: integer(env, 'CALL_LOOKUP_CONCURRENCY', 8, 1, 100),
+    cursorSecret: env.CURSOR_SECRET || DEFAULT_CURSOR_SECRET,
+    corsOrigins: origins ? (origins === '*' ? '*' : origins.split(',').map((o) => o.trim()).filter(Boolean)) : production ? [] : '*',
+    graphiql: flag(env, 'GRAPHIQL', !production),
+    logLevel,
+    production,
+  };
+}

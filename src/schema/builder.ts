@@ -1,0 +1,57 @@
+/**
+ * The one Pothos builder: plugins, scalars and the context type. Defines no types of its own; those live
+ * in one file per GraphQL type next to their root fields (Pothos guide, "app layout").
+ */
+import SchemaBuilder from '@pothos/core';
+import RelayPlugin from '@pothos/plugin-relay';
+import { DateResolver, DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import type { GatewayContext } from '../context.js';
+
+export const builder = new SchemaBuilder<{
+  Context: GatewayContext;
+  DefaultFieldNullability: false;
+  DefaultEdgesNullability: { list: false; items: false };
+  DefaultNodeNullability: false;
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    Date: { Input: Date; Output: Date };
+    JSON: { Input: unknown; Output: unknown };
+  };
+}>({
+  plugins: [RelayPlugin],
+  defaultFieldNullability: false,
+  relay: {
+    cursorType: 'String',
+    edgesFieldOptions: { nullable: { list: false, items: false }, description: 'The items of this page, in list order.' },
+    nodeFieldOptions: { nullable: false, description: 'The item.' },
+    cursorFieldOptions: { description: 'Opaque cursor of this item; pass it as `after` or `before`.' },
+    pageInfoFieldOptions: { description: 'Whether more items exist before and after this page, and the cursors at its ends.' },
+    hasNextPageFieldOptions: { description: 'True when items exist after this page (exact: from the list total).' },
+    hasPreviousPageFieldOptions: { description: 'True when items exist before this page.' },
+    startCursorFieldOptions: { description: 'Cursor of the first item of this page; null when the page is empty.' },
+    endCursorFieldOptions: { description: 'Cursor of the last item of this page; null when the page is empty.' },
+    firstArgOptions: { description: 'Return at most this many items from the start (after `after`); 0 to the configured maximum (default 100).' },
+    afterArgOptions: { description: 'Start after the item with this cursor.' },
+    lastArgOptions: { description: 'Return at most this many items from the end (before `before`); cannot be combined with `first`.' },
+    beforeArgOptions: { description: 'End before the item with this cursor.' },
+    nodeTypeOptions: { description: 'An object with a globally unique, opaque `id` (Relay Global Object Identification spec).' },
+    pageInfoTypeOptions: { description: 'Where a page of a connection stands in the whole list (Relay Cursor Connections spec §5).' },
+    nodeQueryOptions: {
+      description: 'Fetches any object by its global `id`; null when it does not exist for the caller.',
+      args: { id: { description: 'A global id, as returned in `id`.' } },
+    },
+    nodesQueryOptions: {
+      description: 'Fetches objects by their global ids, in order; null at the position of one that does not exist.',
+      args: { ids: { description: 'Global ids, as returned in `id`.' } },
+    },
+    idFieldOptions: { description: 'Globally unique, opaque identifier (Relay); use `callId` for the upstream id.' },
+  },
+});
+
+builder.addScalarType('DateTime', DateTimeResolver, {
+  description: 'An instant in time, serialised as an ISO-8601 string in UTC, e.g. `2025-08-01T13:34:28.525Z`.',
+});
+builder.addScalarType('Date', DateResolver, { description: 'A calendar date, `YYYY-MM-DD`.' });
+builder.addScalarType('JSON', JSONResolver, { description: 'Any JSON value, passed through as the upstream sent it.' });
+
+builder.queryType({ description: 'Read access to the call history of the API key sent in `Authorization: Bearer …`.' });

@@ -1,0 +1,257 @@
+import type { GraphQLResolveInfo } from 'graphql';
+import { BadUserInputError, UpstreamBadResponseError } from '../errors.js';
+import { rangeWithTotal, rowRangeForArgs } from '../pagination/arguments.js';
+import { type WindowRows, totalOf, windowRows } from '../pagination/connection.js';
+import { decodeCursor, encodeCursor } from '../pagination/cursor.js';
+import { planWindow } from '../pagination/window.js';
+import type { GatewayContext } from '../context.js';
+import { filterQuery, pageQuery } from '../upstream/filter.js';
+import type { Call } from '../upstream/model.js';
+import { builder } from './builder.js';
+import { checked } from './checked.js';
+import { EvaluationItemRef } from './evaluation.js';
+import { selectedFieldNames } from './selection.js';
+import { TranscriptSegmentRef } from './transcript.js';
+
+export const CallStatusEnum = builder.enumType('CallStatus', {
+  description: 'Where a call stands. The upstream spells these in lower case with `-` or `_` (e.g. `in-progress`, `no-answer`).',
+  values: {
+    INITIATED: { description: 'Created, not dialled yet (upstream `initiated`).' },
+    RINGING: { description: 'Dialling (upstream `ringing`).' },
+    BUSY: { description: 'The line was busy (upstream `busy`).' },
+    IN_PROGRESS: { description: 'The conversation is running (upstream `in-progress`).' },
+    ENDED: { description: 'Ended (upstream `ended`).' },
+    COMPLETED: { description: 'Completed normally (upstream `completed`).' },
+    ENDED_BY_CUSTOMER: { description: 'The person hung up (upstream `ended_by_customer`).' },
+    ENDED_BY_ASSISTANT: { description: 'The assistant ended the call (upstream `ended_by_assistant`).' },
+    NO_ANSWER: { description: 'Nobody answered (upstream `no-answer`).' },
+    FAILED: { description: 'The call failed (upstream `failed`).' },
+    UNKNOWN: { description: 'A status this gateway does not know; not usable as a filter.' },
+  } as const,
+});
+
+export const CallTypeEnum = builder.enumType('CallType', {
+  description: 'How the call came about.',
+  values: {
+    INBOUND: { description: 'Someone called the assistant (upstream `inbound`).' },
+    OUTBOUND: { description: 'The assistant called someone (upstream `outbound`).' },
+    WEB: { description: 'A browser call through the web widget (upstream `web`).' },
+    UNKNOWN: { description: 'A type this gateway does not know; not usable as a filter.' },
+  } as const,
+});
+
+export const AnsweredByEnum = builder.enumType('AnsweredBy', {
+  description: 'Who picked up, according to the upstream answering-machine detection.',
+  values: {
+    HUMAN: { description: 'A person.' },
+    MACHINE: { description: 'A voicemail or answering machine.' },
+    UNKNOWN: { description: 'Detection could not tell, or said something this gateway does not know.' },
+  } as const,
+});
+
+export const CallFilterInput = builder.inputType('CallFilter', {
+  description: 'Narrows `calls` with the filters the upstream supports. All fields are combined with AND.',
+  fields: (t) => ({
+    status: t.field({ type: CallStatusEnum, required: false, description: 'Only calls with this status (UNKNOWN is refused).' }),
+    type: t.field({ type: CallTypeEnum, required: false, description: 'Only calls of this type (UNKNOWN is refused).' }),
+    phoneNumber: t.string({
+      required: false,
+      description: "Only calls whose client phone number matches this (as the upstream matches it), e.g. `+4915123456789`.",
+    }),
+    assistantId: t.int({ required: false, description: 'Only calls handled by this assistant (upstream assistant id).' }),
+    campaignId: t.int({ required: false, description: 'Only calls of this campaign (upstream campaign id).' }),
+    dateFrom: t.field({ type: 'Date', required: false, description: 'Only calls created on or after this day (upstream `date_from`).' }),
+    dateTo: t.field({ type: 'Date', required: false, description: 'Only calls created on or before this day (upstream `date_to`).' }),
+  }),
+});
+
+export const CallRef = builder.objectRef<Call>('Call');
+
+function parseCallId(id: string): number {
+  if (!/^[1-9]\d{0,15}$/.test(id) || !Number.isSafeInteger(Number(id))) {
+    throw new BadUserInputError('This global id does not name a call.', { details: { argumentName: 'id' } });
+  }
+  return Number(id);
+}
+
+const decimalToFloat = (value: string | null) => (value === null ? null : Number(value));
+
+builder.node(CallRef, {
+  description: 'One phone or web call handled by a voice assistant, with its transcript, evaluation and costs.',
+  id: { resolve: (call) => call.callId, parse: parseCallId },
+  loadOne: (callId, context) => context.loaders.call.load(callId),
+  fields: (t) => ({
+    callId: t.exposeInt('callId', { description: 'The id of the call in the upstream API (`GET /user/calls/{id}`); what webhooks and other systems store.' }),
+    assistantName: t.string({
+      nullable: true,
+      description: 'Name of the assistant that handled the call.',
+      resolve: (call) => checked(call.assistantName),
+    }),
+    campaignName: t.string({
+      nullable: true,
+      description: 'Name of the campaign the call belongs to; null for calls outside a campaign.',
+      resolve: (call) => checked(call.campaignName),
+    }),
+    type: t.expose('type', { type: CallTypeEnum, description: 'Inbound, outbound or web.' }),
+    durationSeconds: t.int({
+      nullable: true,
+      description: 'Length of the call in seconds; null when the upstream has none (e.g. not answered).',
+      resolve: (call) => checked(call.durationSeconds),
+    }),
+    assistantPhoneNumber: t.string({
+      nullable: true,
+      description: "The assistant's phone number (E.164); null for web calls.",
+      resolve: (call) => checked(call.assistantPhoneNumber),
+    }),
+    clientPhoneNumber: t.string({
+      nullable: true,
+      description: "The other party's phone number (E.164); null for web calls.",
+      resolve: (call) => checked(call.clientPhoneNumber),
+    }),
+    status: t.expose('status', { type: CallStatusEnum, description: 'Where the call stands.' }),
+    transcript: t.expose('transcript', {
+      type: [TranscriptSegmentRef],
+      description: 'The conversation, segment by segment; empty when there is none.',
+    }),
+    transcriptText: t.exposeString('transcriptText', {
+      nullable: true,
+      description: 'The whole conversation as text, one `Bot: …`/`Human: …` line per segment (string transcripts as sent); null when there is none.',
+    }),
+    variables: t.expose('variables', {
+      type: 'JSON',
+      description: 'Variables of the call (a JSON object, `{}` when none), as the upstream sent them.',
+    }),
+    evaluation: t.expose('evaluation', {
+      type: [EvaluationItemRef],
+      description: "The assistant's post-call evaluation, one item per field; empty when there is none.",
+    }),
+    webhookResponse: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: "What the customer's post-call webhook answered, as opaque JSON; null when nothing was recorded.",
+      resolve: (call) => checked(call.webhookResponse),
+    }),
+    carrierCost: t.float({
+      nullable: true,
+      description: 'Telephony cost of the call in the account currency; null when not billed (yet).',
+      resolve: (call) => decimalToFloat(checked(call.carrierCost)),
+    }),
+    totalCost: t.float({
+      nullable: true,
+      description: 'Total cost of the call in the account currency; null when not billed (yet).',
+      resolve: (call) => decimalToFloat(checked(call.totalCost)),
+    }),
+    answeredBy: t.field({
+      type: AnsweredByEnum,
+      nullable: true,
+      description: 'Who picked up; null when the upstream did not detect it.',
+      resolve: (call) => checked(call.answeredBy),
+    }),
+    recordingUrl: t.string({
+      nullable: true,
+      description: 'Where the recording can be downloaded, exactly as the upstream sent it; null when not recorded.',
+      resolve: (call) => checked(call.recordingUrl),
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the call was created (UTC).' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When the call record last changed (UTC).' }),
+  }),
+});
+
+interface CallConnectionShape {
+  edges: { cursor: string; node: Call }[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  total: number | null;
+}
+
+/**
+ * `calls`: Relay arguments -> absolute row range -> planned upstream pages (fetched concurrently through
+ * the per-request page loader) -> edges. Every check runs before the first upstream request. Only what
+ * the selection needs is fetched: `totalCount` alone costs one `per_page=1` request.
+ */
+async function resolveCalls(
+  args: { filter?: Parameters<typeof filterQuery>[0]; first?: number | null; after?: string | null; last?: number | null; before?: string | null },
+  context: GatewayContext,
+  info: GraphQLResolveInfo,
+): Promise<CallConnectionShape> {
+  const filter = filterQuery(args.filter);
+  const cursorKey = { filterKey: filter.toString(), secret: context.cursorSecret };
+  const range = rowRangeForArgs(args, context.pageSizes, (cursor, name) => decodeCursor(cursor, cursorKey, name));
+  const selected = selectedFieldNames(info);
+  const needRows = selected.has('edges') || selected.has('pageInfo');
+  const needTotal = needRows || selected.has('totalCount');
+
+  const loadPage = async (perPage: number, page: number) => {
+    const result = await context.loaders.page.load(pageQuery(filter, perPage, page));
+    return { request: { perPage, page }, items: result.calls, total: result.total, lastPage: result.lastPage };
+  };
+  let total: number | null = null;
+  let totalLoaded = false;
+  const loadTotal = async () => {
+    // With per_page=1, last_page equals the total (Laravel paginator), for upstreams that omit `total`.
+    const probe = await loadPage(1, 1);
+    totalLoaded = true;
+    total = probe.total ?? (probe.lastPage !== null && probe.items.length > 0 ? probe.lastPage : totalOf([probe]));
+  };
+
+  if (range.kind === 'tail' && needTotal) await loadTotal();
+  const { start, size } = range.kind === 'tail' ? rangeWithTotal(range, total ?? 0) : range;
+
+  let window: WindowRows<Call> = { rows: [], total: null };
+  if (needRows && size > 0 && (range.kind === 'range' || total !== null)) {
+    const pages = await Promise.all(planWindow(start, size).map((r) => loadPage(r.perPage, r.page)));
+    window = windowRows(pages, start, size, (call) => call.callId);
+    if (!totalLoaded) total = window.total;
+  }
+  if (total === null && needTotal && !totalLoaded) await loadTotal();
+
+  const edges = window.rows.map(({ offset, item }) => ({ cursor: encodeCursor(offset, cursorKey), node: item }));
+  const end = start + size;
+  return {
+    edges,
+    pageInfo: {
+      hasPreviousPage: start > 0,
+      // Without a total, a full window is taken to mean more may follow.
+      hasNextPage: total !== null ? end < total : edges.length === size && size > 0,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    total,
+  };
+}
+
+builder.queryFields((t) => ({
+  call: t.field({
+    type: CallRef,
+    nullable: true,
+    description: 'One call by its upstream id; null when the upstream has no such call for this API key.',
+    args: { callId: t.arg.int({ required: true, description: 'The upstream call id.' }) },
+    resolve: (_root, { callId }, context) => {
+      if (callId < 1) throw new BadUserInputError('Argument "callId" must be a positive integer.', { details: { argumentName: 'callId' } });
+      return context.loaders.call.load(callId);
+    },
+  }),
+  calls: t.connection(
+    {
+      type: CallRef,
+      description:
+        'Calls of the API key, as a Relay connection in the upstream order. Use `first`/`after` to page forward and `last`/`before` to page back; `first` may change between pages. A cursor only works with the filter it was issued for.',
+      args: { filter: t.arg({ type: CallFilterInput, required: false, description: 'Narrows the list; see CallFilter.' }) },
+      resolve: (_root, args, context, info) => resolveCalls(args, context, info) as never,
+    },
+    {
+      name: 'CallConnection',
+      description: 'A page of calls with cursors, page info and the size of the whole filtered list.',
+      fields: (c) => ({
+        totalCount: c.int({
+          description: 'How many calls match the filter in all (the upstream `total`), not just on this page.',
+          resolve: (parent) => {
+            const { total } = parent as unknown as CallConnectionShape;
+            if (total === null) throw new UpstreamBadResponseError('The upstream did not say how many calls match.');
+            return total;
+          },
+        }),
+      }),
+    },
+    { name: 'CallEdge', description: 'A call in a connection, with the cursor that points at it.' },
+  ),
+}));

@@ -1,0 +1,145 @@
+/**
+ * `createGateway` builds the whole gateway — upstream client, logger, yoga — and never listens, so tests
+ * import it and talk to `yoga.fetch` or mount it on their own server. main.ts does the listening.
+ */
+import { PothosValidationError } from '@pothos/core';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { GraphQLError } from 'graphql';
+import { createYoga, maskError as yogaMaskError, type YogaServerInstance } from 'graphql-yoga';
+import { type Logger, pino } from 'pino';
+import type { Config } from './config.js';
+import { createContext, type GatewayContext } from './context.js';
+import { GatewayError } from './errors.js';
+import { schema } from './schema/index.js';
+import { createUpstreamClient, type UpstreamCallInfo } from './upstream/client.js';
+
+export type GatewayConfig = Omit<Config, 'port' | 'host' | 'upstreamBaseUrl'> & { upstreamBaseUrl: string };
+
+export interface GatewayOptions {
+  /** Defaults to a pino logger at `config.logLevel` writing to stdout. */
+  logger?: Logger;
+  /** Prefilled in GraphiQL's header editor (the demo fills in its token). */
+  graphiqlHeaders?: Record<string, string>;
+  /** Called after every upstream request (tests count them; metrics will). */
+  onUpstreamCall?: (info: UpstreamCallInfo) => void;
+}
+
+export interface Gateway {
+  yoga: YogaServerInstance<Record<string, never>, GatewayContext>;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+/** Header names whose values never reach a log line. pino's redact paths are case-sensitive. */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.Authorization',
+  '*.headers.authorization',
+  '*.headers.Authorization',
+  'headers.authorization',
+  'headers.Authorization',
+  'authorization',
+  'Authorization',
+  'token',
+];
+
+export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+  const options = { level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } };
+  return destination ? pino(options, destination as never) : pino(options);
+}
+
+export const EXAMPLE_QUERY = `# Welcome to the calls gateway. Press the run button (or Ctrl-Enter).
+# The Authorization header below carries the API key that is forwarded upstream.
+query RecentCalls($after: String) {
+  calls(first: 5, after: $after, filter: { status: COMPLETED }) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges {
+      node {
+        callId
+        assistantName
+        status
+        durationSeconds
+        totalCost
+        createdAt
+        transcript { sender text offsetSeconds }
+        evaluation { name type value }
+      }
+    }
+  }
+}
+`;
+
+/**
+ * The one place that decides what an error tells a client: our own GatewayErrors become their public
+ * message and code, argument errors from Pothos become BAD_USER_INPUT, GraphQL errors raised on purpose
+ * pass through, and everything else is masked by yoga ("Unexpected error.").
+ */
+export function maskError(error: unknown, message: string, isDev?: boolean): Error {
+  if (error instanceof GraphQLError) {
+    const original = error.originalError;
+    if (original instanceof GatewayError || original instanceof PothosValidationError) {
+      const publicError = original instanceof GatewayError ? original : null;
+      return new GraphQLError(original.message, {
+        nodes: error.nodes,
+        source: error.source,
+        positions: error.positions,
+        path: error.path,
+        extensions: { code: publicError?.code ?? 'BAD_USER_INPUT', ...publicError?.details },
+      });
+    }
+  }
+  return yogaMaskError(error, message, isDev);
+}
+
+export function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Gateway {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const client = createUpstreamClient(
+    {
+      baseUrl: config.upstreamBaseUrl,
+      timeoutMs: config.upstreamTimeoutMs,
+      connections: config.upstreamConnections,
+      maxResponseBytes: config.upstreamMaxResponseBytes,
+    },
+    options.onUpstreamCall,
+  );
+  const deps = {
+    client,
+    logger,
+    cursorSecret: config.cursorSecret,
+    pageSizes: { defaultSize: config.pageSizeDefault, maxSize: config.pageSizeMax },
+    normalize: { timeZone: config.upstreamTimezone },
+    callConcurrency: config.callConcurrency,
+  };
+  const yoga = createYoga<Record<string, never>, GatewayContext>({
+    schema,
+    context: ({ request }) => createContext(deps, request),
+    maskedErrors: { maskError },
+    graphiql: config.graphiql
+      ? {
+          title: 'Calls gateway',
+          defaultQuery: EXAMPLE_QUERY,
+          headers: JSON.stringify(options.graphiqlHeaders ?? { Authorization: 'Bearer <your API key>' }, null, 2),
+          shouldPersistHeaders: false,
+        }
+      : false,
+    renderGraphiQL,
+    landingPage: false,
+    batching: false,
+    multipart: false,
+    cors: {
+      origin: config.corsOrigins === '*' ? '*' : config.corsOrigins,
+      methods: ['GET', 'POST', 'OPTIONS'],
+      allowedHeaders: ['authorization', 'content-type', 'x-graphql-yoga-csrf', 'apollo-require-preflight'],
+      maxAge: 600,
+    },
+    healthCheckEndpoint: '/health',
+    logging: {
+      debug: (...args) => logger.debug({ args }, 'yoga'),
+      info: (...args) => logger.info({ args }, 'yoga'),
+      warn: (...args) => logger.warn({ args }, 'yoga'),
+      error: (...args) => logger.error({ err: args.find((a) => a instanceof Error), args: args.filter((a) => !(a instanceof Error)) }, 'yoga error'),
+    },
+  });
+  return { yoga, logger, close: () => client.close() };
+}

@@ -1,0 +1,145 @@
+/**
+ * The embedded fake upstream on a real socket: node:http around `handleRequest`, with a request log for
+ * tests and an optional fixed latency. Keep-alive works as with any node:http server.
+ */
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { defaultTenants } from './data.js';
+import type { SimCall } from './data.js';
+import { DEFAULT_BASE_PATH, handleRequest, normalizeBasePath } from './routes.js';
+import type { SimOrder, SimResponse } from './routes.js';
+
+export interface RecordedRequest {
+  method: string;
+  /** The path without the query string, as sent. */
+  path: string;
+  /** Query parameters as sent (not trimmed); for a repeated name the last value wins, as in PHP. */
+  query: Record<string, string>;
+  authorization: string | null;
+  accept: string | null;
+  /** `Date.now()` when the request arrived. */
+  at: number;
+}
+
+export interface SimulatorOptions {
+  /** @default 0 (any free port) */
+  port?: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** @default '/api' */
+  basePath?: string;
+  /** Bearer token → calls. The arrays are used as given (not copied). @default demo + second tenant */
+  tenants?: Record<string, SimCall[]>;
+  /** @default 'newest-first' (created_at desc, id desc) */
+  order?: SimOrder;
+  /** Delay before each response, in milliseconds. @default 0 */
+  latencyMs?: number;
+  /** Keep the `requests` log; a long-running demo turns it off so it cannot grow without bound. @default true */
+  recordRequests?: boolean;
+}
+
+export interface Simulator {
+  /** Base URL of the API without a trailing slash, e.g. `http://127.0.0.1:PORT/api`. */
+  url: string;
+  /** `http://127.0.0.1:PORT` */
+  origin: string;
+  /** Every request received, in arrival order, including rejected ones (empty when `recordRequests` is false). */
+  requests: RecordedRequest[];
+  /** Live and mutable: insert or delete calls (or whole tenants) between requests. */
+  tenants: Map<string, SimCall[]>;
+  /** Closes idle and active connections; resolves when the server has closed. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+function headerValue(value: string | string[] | undefined): string | null {
+  if (value === undefined) return null;
+  return typeof value === 'string' ? value : (value[0] ?? null);
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const host = options.host ?? '127.0.0.1';
+  const basePath = normalizeBasePath(options.basePath ?? DEFAULT_BASE_PATH);
+  const latencyMs = options.latencyMs ?? 0;
+  const recordRequests = options.recordRequests ?? true;
+  const tenants = new Map(Object.entries(options.tenants ?? defaultTenants()));
+  const requests: RecordedRequest[] = [];
+  const pending = new Set<NodeJS.Timeout>();
+  let origin = '';
+
+  const send = (request: IncomingMessage, response: ServerResponse, answer: SimResponse): void => {
+    if (response.destroyed || response.writableEnded) return;
+    const body = request.method === 'HEAD' ? '' : answer.body;
+    response.writeHead(answer.status, {
+      ...answer.headers,
+      'content-length': String(Buffer.byteLength(answer.body)),
+    });
+    response.end(body);
+  };
+
+  const server = createServer((request, response) => {
+    const url = request.url ?? '/';
+    const parsed = new URL(url, 'http://simulator.invalid');
+    if (recordRequests) requests.push({
+      method: request.method ?? 'GET',
+      path: parsed.pathname,
+      query: Object.fromEntries(parsed.searchParams),
+      authorization: headerValue(request.headers.authorization),
+      accept: headerValue(request.headers.accept),
+      at: Date.now(),
+    });
+    request.resume();
+
+    let answer: SimResponse;
+    try {
+      answer = handleRequest(
+        { method: request.method ?? 'GET', url, headers: request.headers },
+        { tenants, origin, basePath, order: options.order },
+      );
+    } catch {
+      answer = {
+        status: 500,
+        headers: { 'content-type': 'application/json' },
+        body: '{"message":"Server Error"}',
+      };
+    }
+
+    if (latencyMs <= 0) {
+      send(request, response, answer);
+      return;
+    }
+    const timer = setTimeout(() => {
+      pending.delete(timer);
+      send(request, response, answer);
+    }, latencyMs);
+    pending.add(timer);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  origin = `http://${urlHost(host)}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve, reject) => {
+      for (const timer of pending) clearTimeout(timer);
+      pending.clear();
+      server.close((error) => (error ? reject(error) : resolve()));
+      server.closeAllConnections();
+    });
+    return closing;
+  };
+
+  return { url: `${origin}${basePath}`, origin, requests, tenants, close };
+}

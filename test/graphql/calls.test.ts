@@ -1,0 +1,206 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { planWindow } from '../../src/pagination/window.js';
+import { DEMO_TOKEN } from '../../src/simulator/data.js';
+import { CallIdsPageDocument, CallsPageDocument, CallsTotalDocument, type CallFilter } from '../gql/graphql.js';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await startTestGateway({ config: { pageSizeMax: 250 } });
+});
+afterAll(() => gw.close());
+beforeEach(() => gw.resetUpstream());
+
+/** The upstream's own list for a query, read straight from the simulator with per_page=100. */
+async function upstreamIds(query: Record<string, string>): Promise<number[]> {
+  const ids: number[] = [];
+  for (let page = 1; ; page++) {
+    const url = `${gw.simulator.url}/user/calls?${new URLSearchParams({ ...query, per_page: '100', page: String(page) })}`;
+    const body = (await (await fetch(url, { headers: { authorization: `Bearer ${DEMO_TOKEN}`, accept: 'application/json' } })).json()) as {
+      data: { id: number }[];
+      last_page: number;
+    };
+    ids.push(...body.data.map((c) => c.id));
+    if (page >= body.last_page) return ids;
+  }
+}
+
+const filtered: CallFilter = { status: 'COMPLETED', type: 'OUTBOUND' };
+const filteredQuery = { status: 'completed', type: 'outbound' };
+
+describe('calls: forward and backward walks', () => {
+  it('walks a filtered list with a page size that changes between requests and gets exactly the upstream list', async () => {
+    const expected = await upstreamIds(filteredQuery);
+    expect(expected.length).toBeGreaterThan(150);
+    gw.resetUpstream();
+    const sizes = [7, 20, 13, 100, 1, 50, 33, 250, 2];
+    const seen: number[] = [];
+    let after: string | null = null;
+    let pages = 0;
+    let expectedRequests = 0;
+    for (;;) {
+      const first = sizes[pages % sizes.length]!;
+      const { body } = await gw.query(CallIdsPageDocument, { filter: filtered, first, after });
+      expect(body.errors).toBeUndefined();
+      const calls = body.data!.calls;
+      expect(calls.totalCount).toBe(expected.length);
+      expect(calls.pageInfo.hasPreviousPage).toBe(seen.length > 0);
+      seen.push(...calls.edges.map((e) => e.node.callId));
+      expectedRequests += planWindow(seen.length - calls.edges.length, first).length;
+      pages++;
+      if (!calls.pageInfo.hasNextPage) break;
+      expect(calls.edges).toHaveLength(first);
+      after = calls.pageInfo.endCursor;
+    }
+    expect(seen).toEqual(expected);
+    expect(new Set(seen).size).toBe(seen.length);
+    // Every page cost exactly the planner's optimum, and every request carried the filter.
+    expect(gw.upstream()).toHaveLength(expectedRequests);
+    for (const r of gw.upstream()) expect(r.query).toMatchObject(filteredQuery);
+  });
+
+  it('walks backwards with last/before from the end to the start', async () => {
+    const expected = await upstreamIds({ status: 'failed' });
+    gw.resetUpstream();
+    const first = await gw.query(CallIdsPageDocument, { filter: { status: 'FAILED' }, last: 12 });
+    // `last` without `before` needs the total first: one per_page=1 request, then the window.
+    expect(gw.upstream().map((r) => r.query.per_page)).toEqual(['1', expect.any(String)]);
+    const collected: number[] = [];
+    let page = first.body.data!.calls;
+    expect(page.pageInfo.hasNextPage).toBe(false);
+    for (;;) {
+      expect(page.totalCount).toBe(expected.length);
+      collected.unshift(...page.edges.map((e) => e.node.callId));
+      if (!page.pageInfo.hasPreviousPage) break;
+      const { body } = await gw.query(CallIdsPageDocument, { filter: { status: 'FAILED' }, last: 12, before: page.pageInfo.startCursor });
+      expect(body.errors).toBeUndefined();
+      page = body.data!.calls;
+      expect(page.pageInfo.hasNextPage).toBe(true);
+    }
+    expect(collected).toEqual(expected);
+  });
+
+  it('serves every field of a page of 15 in one upstream request and forwards the bearer token with Accept: application/json', async () => {
+    const { body } = await gw.query(CallsPageDocument, { first: 15 });
+    expect(body.errors).toBeUndefined();
+    expect(body.data!.calls.edges).toHaveLength(15);
+    expect(gw.upstream()).toHaveLength(1);
+    expect(gw.upstream()[0]).toMatchObject({
+      method: 'GET',
+      path: '/api/user/calls',
+      query: { page: '1', per_page: '15' },
+      authorization: `Bearer ${DEMO_TOKEN}`,
+      accept: 'application/json',
+    });
+    const node = body.data!.calls.edges[0]!.node;
+    expect(node.id).toBe(Buffer.from(`Call:${node.callId}`).toString('base64'));
+    expect(node.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+
+  it('plans offset 30, 15 rows as per_page=15&page=3, and offset 3, 10 rows as per_page=13&page=1', async () => {
+    const head = await gw.query(CallIdsPageDocument, { first: 30 });
+    const cursor29 = head.body.data!.calls.edges[29]!.cursor;
+    const cursor2 = head.body.data!.calls.edges[2]!.cursor;
+    gw.resetUpstream();
+    await gw.query(CallIdsPageDocument, { first: 15, after: cursor29 });
+    await gw.query(CallIdsPageDocument, { first: 10, after: cursor2 });
+    expect(gw.upstream().map((r) => [r.query.per_page, r.query.page])).toEqual([
+      ['15', '3'],
+      ['13', '1'],
+    ]);
+  });
+
+  it('fetches a window larger than one upstream page with concurrent requests', async () => {
+    const slow = await startTestGateway({ config: { pageSizeMax: 250 }, simulator: { latencyMs: 150 } });
+    try {
+      const { body } = await slow.query(CallIdsPageDocument, { first: 250 });
+      expect(body.data!.calls.edges).toHaveLength(250);
+      const arrivals = slow.upstream().map((r) => r.at);
+      expect(arrivals).toHaveLength(planWindow(0, 250).length);
+      // Sequential requests would arrive at least 150 ms apart.
+      expect(Math.max(...arrivals) - Math.min(...arrivals)).toBeLessThan(100);
+    } finally {
+      await slow.close();
+    }
+  });
+});
+
+describe('calls: page info, totals and empty windows', () => {
+  it('answers a totalCount-only query with one per_page=1 request', async () => {
+    const { body } = await gw.query(CallsTotalDocument, { filter: { status: 'NO_ANSWER' } });
+    expect(body.data!.calls.totalCount).toBe((await upstreamIds({ status: 'no-answer' })).length);
+    expect(gw.upstream()[0]!.query).toEqual({ status: 'no-answer', page: '1', per_page: '1' });
+  });
+
+  it('first: 0 gives no edges but exact page info and total', async () => {
+    const { body } = await gw.query(CallIdsPageDocument, { first: 0 });
+    expect(body.errors).toBeUndefined();
+    expect(body.data!.calls).toMatchObject({
+      edges: [],
+      totalCount: 2500,
+      pageInfo: { hasNextPage: true, hasPreviousPage: false, startCursor: null, endCursor: null },
+    });
+    expect(gw.upstream()).toHaveLength(1);
+  });
+
+  it('the last page says hasNextPage false and the list is exactly covered', async () => {
+    const total = (await gw.query(CallsTotalDocument, {})).body.data!.calls.totalCount;
+    const all = await gw.query(CallIdsPageDocument, { last: 5 });
+    expect(all.body.data!.calls.edges).toHaveLength(5);
+    expect(all.body.data!.calls.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: total > 5 });
+  });
+
+  it('an empty filtered list has no edges and no next page', async () => {
+    const { body } = await gw.query(CallIdsPageDocument, { filter: { phoneNumber: '+0000000000' }, first: 10 });
+    expect(body.data!.calls).toMatchObject({ edges: [], totalCount: 0, pageInfo: { hasNextPage: false, hasPreviousPage: false } });
+  });
+
+  it('costs nothing upstream when only __typename is asked', async () => {
+    const { body } = await gw.query('{ calls(first: 5) { __typename } }');
+    expect(body.data).toEqual({ calls: { __typename: 'CallConnection' } });
+    expect(gw.upstream()).toHaveLength(0);
+  });
+});
+
+describe('calls: per-request DataLoader', () => {
+  it('makes two aliases of the same page one upstream request', async () => {
+    const { body } = await gw.query(`{
+      a: calls(first: 15) { edges { node { callId } } }
+      b: calls(first: 15) { totalCount edges { node { callId status } } }
+    }`);
+    expect(body.errors).toBeUndefined();
+    expect(gw.upstream()).toHaveLength(1);
+  });
+
+  it('serves call(callId:) from a list of the same operation without another request', async () => {
+    const ids = (await upstreamIds({})).slice(0, 5);
+    gw.resetUpstream();
+    const { body } = await gw.query(`{
+      calls(first: 5) { edges { node { callId } } }
+      call(callId: ${ids[3]}) { callId status }
+      node(id: "${Buffer.from(`Call:${ids[1]}`).toString('base64')}") { ... on Call { callId } }
+    }`);
+    expect(body.errors).toBeUndefined();
+    expect((body.data as { call: { callId: number } }).call.callId).toBe(ids[3]);
+    expect((body.data as { node: { callId: number } }).node.callId).toBe(ids[1]);
+    expect(gw.upstream().map((r) => r.path)).toEqual(['/api/user/calls']);
+  });
+
+  it('dedupes repeated lookups of one call and looks up distinct calls once each', async () => {
+    const ids = await upstreamIds({ status: 'busy' });
+    gw.resetUpstream();
+    const { body } = await gw.query(`{
+      a: call(callId: ${ids[0]}) { callId }
+      b: call(callId: ${ids[0]}) { status }
+      c: call(callId: ${ids[1]}) { callId }
+    }`);
+    expect(body.errors).toBeUndefined();
+    expect(gw.upstream().map((r) => r.path).sort()).toEqual([`/api/user/calls/${ids[0]}`, `/api/user/calls/${ids[1]}`].sort());
+  });
+
+  it('shares nothing between requests: the same page twice costs two requests', async () => {
+    await gw.query(CallIdsPageDocument, { first: 3 });
+    await gw.query(CallIdsPageDocument, { first: 3 });
+    expect(gw.upstream()).toHaveLength(2);
+  });
+});

@@ -1,0 +1,76 @@
+/**
+ * Starts the embedded simulator on 127.0.0.1 port 0 and a gateway in front of it; requests go through
+ * `yoga.fetch` (in-process HTTP semantics), upstream traffic over real loopback sockets. Upstream
+ * requests are counted from the simulator's own log, and every log line the gateway writes is kept.
+ */
+import { Writable } from 'node:stream';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print } from 'graphql';
+import { loadConfig } from '../../src/config.js';
+import { createGateway, createLogger, type GatewayConfig } from '../../src/server.js';
+import { DEMO_TOKEN } from '../../src/simulator/data.js';
+import { type RecordedRequest, type SimulatorOptions, startSimulator } from '../../src/simulator/server.js';
+
+export interface GraphQLResponseBody<T> {
+  data?: T | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+  extensions?: Record<string, unknown>;
+}
+
+export interface TestGateway {
+  simulator: Awaited<ReturnType<typeof startSimulator>>;
+  /** Every log line the gateway wrote, as text. */
+  logs: string[];
+  /** Sends an operation; `token: null` sends no Authorization header. */
+  query<T, V>(
+    document: TypedDocumentNode<T, V> | string,
+    variables?: V,
+    options?: { token?: string | null; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: GraphQLResponseBody<T> }>;
+  /** Upstream requests so far, and a way to start counting again. */
+  upstream(): RecordedRequest[];
+  resetUpstream(): void;
+  close(): Promise<void>;
+}
+
+export async function startTestGateway(
+  options: { simulator?: SimulatorOptions; config?: Partial<GatewayConfig> } = {},
+): Promise<TestGateway> {
+  const simulator = await startSimulator({ host: '127.0.0.1', port: 0, ...options.simulator });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const gateway = createGateway(
+    { ...loadConfig({}), upstreamBaseUrl: simulator.url, ...options.config },
+    { logger: createLogger('debug', sink) },
+  );
+  return {
+    simulator,
+    logs,
+    async query(document, variables, { token = DEMO_TOKEN, headers = {} } = {}) {
+      const response = await gateway.yoga.fetch('http://gateway.test/graphql', {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/graphql-response+json, application/json',
+          ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+          ...headers,
+        },
+        body: JSON.stringify({ query: typeof document === 'string' ? document : print(document), variables }),
+      });
+      return { status: response.status, body: (await response.json()) as never };
+    },
+    upstream: () => simulator.requests,
+    resetUpstream: () => {
+      simulator.requests.length = 0;
+    },
+    async close() {
+      await gateway.close();
+      await simulator.close();
+    },
+  };
+}
