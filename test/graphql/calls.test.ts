@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { planWindow } from '../../src/pagination/window.js';
 import { DEMO_TOKEN } from '../../src/simulator/data.js';
-import { CallIdsPageDocument, CallsPageDocument, CallsTotalDocument, type CallFilter } from '../gql/graphql.js';
+import { CallIdsPageDocument, type CallIdsPageQuery, CallsPageDocument, CallsTotalDocument, type CallFilter } from '../gql/graphql.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
 let gw: TestGateway;
@@ -40,9 +40,9 @@ describe('calls: forward and backward walks', () => {
     let expectedRequests = 0;
     for (;;) {
       const first = sizes[pages % sizes.length]!;
-      const { body } = await gw.query(CallIdsPageDocument, { filter: filtered, first, after });
-      expect(body.errors).toBeUndefined();
-      const calls = body.data!.calls;
+      const response = await gw.query(CallIdsPageDocument, { filter: filtered, first, after });
+      expect(response.body.errors).toBeUndefined();
+      const calls: CallIdsPageQuery['calls'] = response.body.data!.calls;
       expect(calls.totalCount).toBe(expected.length);
       expect(calls.pageInfo.hasPreviousPage).toBe(seen.length > 0);
       seen.push(...calls.edges.map((e) => e.node.callId));
