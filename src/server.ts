@@ -127,12 +127,16 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     landingPage: false,
     batching: false,
     multipart: false,
-    cors: {
-      origin: config.corsOrigins === '*' ? '*' : config.corsOrigins,
-      methods: ['GET', 'POST', 'OPTIONS'],
-      allowedHeaders: ['authorization', 'content-type', 'x-graphql-yoga-csrf', 'apollo-require-preflight'],
-      maxAge: 600,
-    },
+    // yoga treats an empty origin list as "echo any origin", so no configured origin means no CORS at all.
+    cors:
+      config.corsOrigins.length === 0
+        ? false
+        : {
+            origin: config.corsOrigins === '*' ? '*' : config.corsOrigins,
+            methods: ['GET', 'POST', 'OPTIONS'],
+            allowedHeaders: ['authorization', 'content-type', 'x-graphql-yoga-csrf', 'apollo-require-preflight'],
+            maxAge: 600,
+          },
     healthCheckEndpoint: '/health',
     logging: {
       debug: (...args) => logger.debug({ args }, 'yoga'),

@@ -1,0 +1,209 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { GatewayError } from '../../src/errors.js';
+import { createUpstreamClient, parseRetryAfter, splitBaseUrl, type UpstreamClient } from '../../src/upstream/client.js';
+
+const TOKEN = 'tok-SECRET-123';
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** A throwaway upstream on 127.0.0.1:0 whose next answer each test scripts. */
+let server: Server;
+let base: string;
+let handler: Handler;
+const seen: { url: string; headers: IncomingMessage['headers'] }[] = [];
+const open = new Set<import('node:net').Socket>();
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    seen.push({ url: req.url!, headers: req.headers });
+    handler(req, res);
+  });
+  server.on('connection', (s) => {
+    open.add(s);
+    s.on('close', () => open.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/`;
+});
+afterAll(async () => {
+  for (const s of open) s.destroy();
+  await new Promise((r) => server.close(r));
+});
+beforeEach(() => {
+  seen.length = 0;
+});
+
+function client(overrides: Partial<Parameters<typeof createUpstreamClient>[0]> = {}): UpstreamClient {
+  return createUpstreamClient({ baseUrl: base, timeoutMs: 2_000, connections: 4, maxResponseBytes: 64 * 1024, ...overrides });
+}
+
+const reply = (status: number, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }): Handler => (_req, res) => {
+  res.writeHead(status, headers);
+  res.end(body);
+};
+
+async function failure(promise: Promise<unknown>): Promise<GatewayError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(GatewayError);
+    const e = error as GatewayError;
+    // Nothing that identifies the upstream or the caller reaches the public message or details.
+    expect(`${e.message} ${JSON.stringify(e.details)}`).not.toMatch(/127\.0\.0\.1|SECRET|http:|tok-/);
+    return e;
+  }
+  throw new Error('expected a failure');
+}
+
+describe('upstream client', () => {
+  it('joins the base URL with or without a trailing slash and sends the bearer token and Accept: application/json', async () => {
+    handler = reply(200, '{"data":[]}');
+    const c = client();
+    await c.listCalls(new URLSearchParams({ status: 'in-progress', phone_number: '+49 151' }), TOKEN);
+    const c2 = client({ baseUrl: base.replace(/\/$/, '') });
+    await c2.getCall(42, TOKEN);
+    expect(seen.map((s) => s.url)).toEqual(['/api/user/calls?status=in-progress&phone_number=%2B49+151', '/api/user/calls/42']);
+    expect(seen[0]!.headers).toMatchObject({ authorization: `Bearer ${TOKEN}`, accept: 'application/json' });
+    await Promise.all([c.close(), c2.close()]);
+  });
+
+  it.each<[string, Handler, string, Record<string, unknown>?]>([
+    ['302 to a login page', reply(302, '<html>login</html>', { location: 'http://127.0.0.1:1/login', 'content-type': 'text/html' }), 'UNAUTHENTICATED'],
+    ['401', reply(401, '{"message":"Unauthenticated."}'), 'UNAUTHENTICATED'],
+    ['403', reply(403, '{"error":"Insufficient permissions","message":"SECRET"}'), 'UNAUTHENTICATED'],
+    ['404 on the list', reply(404, '{"message":"Not Found"}'), 'UPSTREAM_BAD_RESPONSE'],
+    ['429 with Retry-After seconds', reply(429, '{"message":"Too Many Attempts."}', { 'content-type': 'application/json', 'retry-after': '7' }), 'UPSTREAM_RATE_LIMITED', { retryAfter: 7 }],
+    ['429 with retry_after in the body', reply(429, '{"error":"Rate limit exceeded","retry_after":60}'), 'UPSTREAM_RATE_LIMITED', { retryAfter: 60 }],
+    ['429 without any hint', reply(429, 'slow down'), 'UPSTREAM_RATE_LIMITED', {}],
+    ['500 with an HTML page', reply(500, '<h1>SECRET stack trace at /var/www</h1>', { 'content-type': 'text/html' }), 'UPSTREAM_UNAVAILABLE'],
+    ['502', reply(502, 'Bad Gateway', { 'content-type': 'text/plain' }), 'UPSTREAM_UNAVAILABLE'],
+    ['503 JSON', reply(503, '{"message":"Server Error"}'), 'UPSTREAM_UNAVAILABLE'],
+    ['418', reply(418, '{}'), 'UPSTREAM_BAD_RESPONSE'],
+    ['200 with HTML', reply(200, '<!doctype html><title>Login</title>', { 'content-type': 'text/html' }), 'UPSTREAM_BAD_RESPONSE'],
+    ['200 with broken JSON', reply(200, '{"data": [SECRET'), 'UPSTREAM_BAD_RESPONSE'],
+    ['a body over the size cap', reply(200, JSON.stringify({ data: [], pad: 'x'.repeat(100 * 1024) })), 'UPSTREAM_BAD_RESPONSE'],
+  ])('maps %s to %s', async (_name, h, code, details) => {
+    handler = h;
+    const c = client();
+    const error = await failure(c.listCalls(new URLSearchParams(), TOKEN));
+    expect(error.code).toBe(code);
+    if (details) expect(error.details).toEqual(details);
+    expect(seen).toHaveLength(1);
+    await c.close();
+  });
+
+  it('passes on the field messages of a 422, and only those of our own parameters', async () => {
+    handler = reply(
+      422,
+      JSON.stringify({
+        message: 'The per page field must not be greater than 100. (and 1 more error)',
+        errors: { per_page: ['The per page field must not be greater than 100.'], internal_debug: ['SECRET'], page: ['x'.repeat(500)] },
+      }),
+    );
+    const c = client();
+    const error = await failure(c.listCalls(new URLSearchParams({ per_page: '500' }), TOKEN));
+    expect(error.code).toBe('BAD_USER_INPUT');
+    expect(error.message).toContain('The per page field must not be greater than 100.');
+    expect(error.details.fieldErrors).toEqual({ per_page: ['The per page field must not be greater than 100.'], page: ['x'.repeat(200)] });
+    await c.close();
+  });
+
+  it('getCall answers null on 404', async () => {
+    handler = reply(404, '{"message":"Call not found"}');
+    const c = client();
+    await expect(c.getCall(7, TOKEN)).resolves.toBeNull();
+    await c.close();
+  });
+
+  it('never follows a redirect, so the token never reaches another origin', async () => {
+    const other = createServer((_req, res) => res.end('{}'));
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    let otherHits = 0;
+    other.on('request', () => otherHits++);
+    handler = reply(302, '', { location: `http://127.0.0.1:${(other.address() as AddressInfo).port}/steal` });
+    const c = client();
+    expect((await failure(c.listCalls(new URLSearchParams(), TOKEN))).code).toBe('UNAUTHENTICATED');
+    expect(otherHits).toBe(0);
+    await c.close();
+    await new Promise((r) => other.close(r));
+  });
+
+  it('gives up at the deadline when the upstream does not answer', async () => {
+    handler = () => {}; // never answers
+    const c = client({ timeoutMs: 300 });
+    const started = performance.now();
+    expect((await failure(c.listCalls(new URLSearchParams(), TOKEN))).code).toBe('UPSTREAM_TIMEOUT');
+    expect(performance.now() - started).toBeLessThan(1_500);
+    await c.close();
+  });
+
+  it('a body that drips slower than the deadline is cut at the deadline', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"data":[');
+      const drip = setInterval(() => (res.destroyed ? clearInterval(drip) : res.write(' ')), 100);
+      res.on('close', () => clearInterval(drip));
+    };
+    const c = client({ timeoutMs: 400 });
+    const started = performance.now();
+    expect((await failure(c.listCalls(new URLSearchParams(), TOKEN))).code).toBe('UPSTREAM_TIMEOUT');
+    expect(performance.now() - started).toBeLessThan(1_500);
+    await c.close();
+  });
+
+  it('an unreachable upstream is UPSTREAM_UNAVAILABLE', async () => {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const c = client({ baseUrl: `http://127.0.0.1:${port}/api` });
+    expect((await failure(c.listCalls(new URLSearchParams(), TOKEN))).code).toBe('UPSTREAM_UNAVAILABLE');
+    await c.close();
+  });
+
+  it('aborts the upstream request when the caller goes away', async () => {
+    let closed = false;
+    handler = (req) => req.socket.on('close', () => (closed = true));
+    const c = client();
+    const controller = new AbortController();
+    const pending = c.listCalls(new URLSearchParams(), TOKEN, controller.signal);
+    await new Promise((r) => setTimeout(r, 50));
+    controller.abort();
+    expect((await failure(pending)).code).toBe('UPSTREAM_UNAVAILABLE');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(closed).toBe(true);
+    await c.close();
+  });
+});
+
+describe('parseRetryAfter', () => {
+  const now = Date.parse('2026-01-01T00:00:00Z');
+  it.each<[string | undefined, unknown, number | null]>([
+    ['7', null, 7],
+    [' 120 ', null, 120],
+    ['Thu, 01 Jan 2026 00:00:30 GMT', null, 30],
+    ['Wed, 31 Dec 2025 23:00:00 GMT', null, 0],
+    [undefined, { retry_after: 60 }, 60],
+    [undefined, { retry_after: 1.2 }, 2],
+    [undefined, { retry_after: '15' }, 15],
+    [undefined, { retry_after: -1 }, null],
+    ['soon', null, null],
+    [undefined, null, null],
+  ])('header %s, body %o -> %s', (header, body, expected) => {
+    expect(parseRetryAfter(header, body, now)).toBe(expected);
+  });
+});
+
+describe('splitBaseUrl', () => {
+  it.each([
+    ['https://app.famulor.de/api', { origin: 'https://app.famulor.de', basePath: '/api' }],
+    ['https://ki.web-wb.de/api/', { origin: 'https://ki.web-wb.de', basePath: '/api' }],
+    ['http://127.0.0.1:8080', { origin: 'http://127.0.0.1:8080', basePath: '' }],
+  ])('%s', (url, expected) => {
+    expect(splitBaseUrl(url)).toEqual(expected);
+  });
+  it.each(['ftp://x/api', 'https://u:p@x/api', 'https://x/api?key=1'])('refuses %s', (url) => {
+    expect(() => splitBaseUrl(url)).toThrow(TypeError);
+  });
+});
