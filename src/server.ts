@@ -48,8 +48,8 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
   return destination ? pino(options, destination as never) : pino(options);
 }
 
-export const EXAMPLE_QUERY = `# Welcome to the calls gateway. Press the run button (or Ctrl-Enter).
-# The Authorization header below carries the API key that is forwarded upstream.
+export const EXAMPLE_QUERY = `# Press ▶ (Ctrl-Enter) to run. The API key in the
+# Authorization header below is forwarded upstream.
 query RecentCalls($after: String) {
   calls(first: 5, after: $after, filter: { status: COMPLETED }) {
     totalCount
