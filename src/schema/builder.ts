@@ -4,8 +4,15 @@
  */
 import SchemaBuilder from '@pothos/core';
 import RelayPlugin from '@pothos/plugin-relay';
+import { type GraphQLResolveInfo, isObjectType } from 'graphql';
 import { DateResolver, DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import type { GatewayContext } from '../context.js';
+
+/** A global id naming a type that is not a Node of this schema (`User:1`) simply names nothing. */
+function isNodeId(id: { typename: string } | null | undefined, info: GraphQLResolveInfo): boolean {
+  const type = id ? info.schema.getType(id.typename) : undefined;
+  return isObjectType(type) && type.getInterfaces().some((i) => i.name === 'Node');
+}
 
 export const builder = new SchemaBuilder<{
   Context: GatewayContext;
@@ -39,10 +46,16 @@ export const builder = new SchemaBuilder<{
     nodeQueryOptions: {
       description: 'Fetches any object by its global `id`; null when it does not exist for the caller.',
       args: { id: { description: 'A global id, as returned in `id`.' } },
+      resolve: (_root, args, _context, info, resolveNode) => (isNodeId(args.id, info) ? resolveNode(args.id) : null),
     },
     nodesQueryOptions: {
       description: 'Fetches objects by their global ids, in order; null at the position of one that does not exist.',
       args: { ids: { description: 'Global ids, as returned in `id`.' } },
+      resolve: (_root, args, _context, info, resolveNodes) => {
+        // The plugin resolves `args.ids` itself; a null entry comes back as null at its position.
+        args.ids = args.ids.map((id) => (isNodeId(id, info) ? id : null)) as typeof args.ids;
+        return resolveNodes(args.ids);
+      },
     },
     idFieldOptions: { description: 'Globally unique, opaque identifier (Relay); use `callId` for the upstream id.' },
   },

@@ -118,6 +118,14 @@ describe('single calls and nodes', () => {
     const many = await gw.query(`{ nodes(ids: ["${globalId}", "${b64('Call:1')}", "${globalId}"]) { id } }`);
     expect(many.body.data).toEqual({ nodes: [{ id: globalId }, null, { id: globalId }] });
   });
+
+  it('a global id of a type that is not a node names nothing: null, no error, no upstream request', async () => {
+    gw.resetUpstream();
+    const other = b64('User:1');
+    const { body } = await gw.query(`{ node(id: "${other}") { id } nodes(ids: ["${other}", "${b64('PageInfo:1')}"]) { id } }`);
+    expect(body).toEqual({ data: { node: null, nodes: [null, null] } });
+    expect(gw.upstream()).toHaveLength(0);
+  });
 });
 
 describe('malformed upstream records', () => {
