@@ -30,6 +30,12 @@ export interface Config {
   corsOrigins: string[] | '*';
   /** `GRAPHIQL`: serve GraphiQL on GET /graphql. @default true outside production */
   graphiql: boolean;
+  /** `SUBGRAPH_ENABLED`: serve the Federation 2 subgraph endpoint. @default true */
+  subgraphEnabled: boolean;
+  /** `SUBGRAPH_PATH`: where routers reach the subgraph. @default /subgraph */
+  subgraphPath: string;
+  /** `SUBGRAPH_SECRET`: when set, the subgraph endpoint requires `X-Subgraph-Secret: <value>`. @default null */
+  subgraphSecret: string | null;
   /** `LOG_LEVEL`: pino level. @default info */
   logLevel: string;
   /** `NODE_ENV` is `production`. */
@@ -97,6 +103,12 @@ export function loadConfig(env: Env): Config {
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', `must be one of fatal, error, warn, info, debug, trace, silent; got "${logLevel}"`);
   }
+  const subgraphPath = env.SUBGRAPH_PATH?.trim() || '/subgraph';
+  if (!/^\/[A-Za-z0-9._~\/-]*$/.test(subgraphPath) || subgraphPath === '/graphql' || subgraphPath === '/health') {
+    throw new ConfigError('SUBGRAPH_PATH', `must be a path such as /subgraph, other than /graphql and /health; got "${subgraphPath}"`);
+  }
+  const subgraphSecret = env.SUBGRAPH_SECRET || null;
+  if (subgraphSecret !== null && subgraphSecret.length < 16) throw new ConfigError('SUBGRAPH_SECRET', 'must be at least 16 characters');
   return {
     port: integer(env, 'PORT', 4000, 0, 65535),
     host: env.HOST?.trim() || '127.0.0.1',
@@ -111,6 +123,9 @@ export function loadConfig(env: Env): Config {
     cursorSecret: env.CURSOR_SECRET || DEFAULT_CURSOR_SECRET,
     corsOrigins: origins ? (origins === '*' ? '*' : origins.split(',').map((o) => o.trim()).filter(Boolean)) : production ? [] : '*',
     graphiql: flag(env, 'GRAPHIQL', !production),
+    subgraphEnabled: flag(env, 'SUBGRAPH_ENABLED', true),
+    subgraphPath,
+    subgraphSecret,
     logLevel,
     production,
   };

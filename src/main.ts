@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     { ...config, upstreamBaseUrl: config.upstreamBaseUrl ?? simulator!.url },
     { logger, graphiqlHeaders: simulator ? { Authorization: `Bearer ${DEMO_TOKEN}` } : undefined },
   );
-  const server = createServer(gateway.yoga);
+  const server = createServer(gateway.handle);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);

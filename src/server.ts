@@ -2,15 +2,18 @@
  * `createGateway` builds the whole gateway — upstream client, logger, yoga — and never listens, so tests
  * import it and talk to `yoga.fetch` or mount it on their own server. main.ts does the listening.
  */
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PothosValidationError } from '@pothos/core';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError } from 'graphql';
-import { createYoga, maskError as yogaMaskError, type YogaServerInstance } from 'graphql-yoga';
+import { type GraphQLSchema } from 'graphql';
+import { createYoga, type Plugin, maskError as yogaMaskError, type YogaServerInstance, type YogaServerOptions } from 'graphql-yoga';
 import { type Logger, pino } from 'pino';
 import type { Config } from './config.js';
 import { createContext, type GatewayContext } from './context.js';
 import { GatewayError } from './errors.js';
-import { schema } from './schema/index.js';
+import { schema, subgraphSchema } from './schema/index.js';
 import { createUpstreamClient, type UpstreamCallInfo } from './upstream/client.js';
 
 export type GatewayConfig = Omit<Config, 'port' | 'host' | 'upstreamBaseUrl'> & { upstreamBaseUrl: string };
@@ -24,10 +27,46 @@ export interface GatewayOptions {
   onUpstreamCall?: (info: UpstreamCallInfo) => void;
 }
 
+type GatewayYoga = YogaServerInstance<Record<string, never>, GatewayContext>;
+
 export interface Gateway {
-  yoga: YogaServerInstance<Record<string, never>, GatewayContext>;
+  /** The public endpoint, /graphql. */
+  yoga: GatewayYoga;
+  /** The Federation 2 subgraph endpoint for routers (config.subgraphPath); null when disabled. */
+  subgraph: GatewayYoga | null;
+  /** Node request listener serving both endpoints: `createServer(gateway.handle)`. */
+  handle(request: IncomingMessage, response: ServerResponse): void;
+  /** Fetch API entry serving both endpoints, for in-process tests. */
+  fetch(url: string, init?: RequestInit): Promise<Response>;
   logger: Logger;
   close(): Promise<void>;
+}
+
+/**
+ * Every response may carry one caller's calls, so no shared cache (CDN, router response cache) may
+ * keep it: Apollo Router caches responses without `private` for all users (reliability.md §3).
+ */
+const usePrivateResponses: Plugin = {
+  onResponse({ response }) {
+    response.headers.set('cache-control', 'private, no-store');
+  },
+};
+
+/** Lets only callers that present the shared secret reach the subgraph endpoint (the router). */
+function useSharedSecret(secret: string): Plugin {
+  const expected = Buffer.from(secret);
+  return {
+    onRequest({ request, endResponse, fetchAPI }) {
+      const given = Buffer.from(request.headers.get('x-subgraph-secret') ?? '');
+      if (given.length === expected.length && timingSafeEqual(given, expected)) return;
+      endResponse(
+        new fetchAPI.Response(
+          JSON.stringify({ errors: [{ message: 'This endpoint is for the federation router only.', extensions: { code: 'UNAUTHENTICATED' } }] }),
+          { status: 401, headers: { 'content-type': 'application/json', 'cache-control': 'private, no-store' } },
+        ),
+      );
+    },
+  };
 }
 
 /** Header names whose values never reach a log line. pino's redact paths are case-sensitive. */
@@ -111,10 +150,25 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     normalize: { timeZone: config.upstreamTimezone },
     callConcurrency: config.callConcurrency,
   };
-  const yoga = createYoga<Record<string, never>, GatewayContext>({
-    schema,
+  const common: YogaServerOptions<Record<string, never>, GatewayContext> = {
     context: ({ request }) => createContext(deps, request),
     maskedErrors: { maskError },
+    landingPage: false,
+    batching: false,
+    multipart: false,
+    healthCheckEndpoint: '/health',
+    logging: {
+      debug: (...args) => logger.debug({ args }, 'yoga'),
+      info: (...args) => logger.info({ args }, 'yoga'),
+      warn: (...args) => logger.warn({ args }, 'yoga'),
+      error: (...args) => logger.error({ err: args.find((a) => a instanceof Error), args: args.filter((a) => !(a instanceof Error)) }, 'yoga error'),
+    },
+  };
+  const build = (graphSchema: GraphQLSchema, options: YogaServerOptions<Record<string, never>, GatewayContext>): GatewayYoga =>
+    createYoga({ ...common, ...options, schema: graphSchema, plugins: [usePrivateResponses, ...(options.plugins ?? [])] });
+
+  const yoga = build(schema, {
+    graphqlEndpoint: '/graphql',
     graphiql: config.graphiql
       ? {
           title: 'Calls gateway',
@@ -124,9 +178,6 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         }
       : false,
     renderGraphiQL,
-    landingPage: false,
-    batching: false,
-    multipart: false,
     // yoga treats an empty origin list as "echo any origin", so no configured origin means no CORS at all.
     cors:
       config.corsOrigins.length === 0
@@ -137,13 +188,24 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
             allowedHeaders: ['authorization', 'content-type', 'x-graphql-yoga-csrf', 'apollo-require-preflight'],
             maxAge: 600,
           },
-    healthCheckEndpoint: '/health',
-    logging: {
-      debug: (...args) => logger.debug({ args }, 'yoga'),
-      info: (...args) => logger.info({ args }, 'yoga'),
-      warn: (...args) => logger.warn({ args }, 'yoga'),
-      error: (...args) => logger.error({ err: args.find((a) => a instanceof Error), args: args.filter((a) => !(a instanceof Error)) }, 'yoga error'),
-    },
   });
-  return { yoga, logger, close: () => client.close() };
+  // Routers call subgraphs server to server: no GraphiQL, no CORS, and optionally a shared secret.
+  const subgraph = config.subgraphEnabled
+    ? build(subgraphSchema, {
+        graphqlEndpoint: config.subgraphPath,
+        graphiql: false,
+        cors: false,
+        plugins: config.subgraphSecret ? [useSharedSecret(config.subgraphSecret)] : [],
+      })
+    : null;
+  const route = (pathname: string) => (subgraph && pathname === config.subgraphPath ? subgraph : yoga);
+
+  return {
+    yoga,
+    subgraph,
+    handle: (request, response) => void route(new URL(request.url ?? '/', 'http://gateway').pathname).requestListener(request, response),
+    fetch: (url, init = {}) => Promise.resolve(route(new URL(url).pathname).fetch(url, init)),
+    logger,
+    close: () => client.close(),
+  };
 }

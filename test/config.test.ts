@@ -17,6 +17,9 @@ describe('loadConfig', () => {
       cursorSecret: DEFAULT_CURSOR_SECRET,
       corsOrigins: '*',
       graphiql: true,
+      subgraphEnabled: true,
+      subgraphPath: '/subgraph',
+      subgraphSecret: null,
       logLevel: 'info',
       production: false,
     });
@@ -38,6 +41,9 @@ describe('loadConfig', () => {
         CURSOR_SECRET: 's3cret',
         CORS_ORIGINS: 'https://a.example,https://b.example',
         GRAPHIQL: 'false',
+        SUBGRAPH_ENABLED: 'off',
+        SUBGRAPH_PATH: '/federation',
+        SUBGRAPH_SECRET: 'router-only-0123456789',
         LOG_LEVEL: 'warn',
         NODE_ENV: 'production',
       }),
@@ -55,6 +61,9 @@ describe('loadConfig', () => {
       cursorSecret: 's3cret',
       corsOrigins: ['https://a.example', 'https://b.example'],
       graphiql: false,
+      subgraphEnabled: false,
+      subgraphPath: '/federation',
+      subgraphSecret: 'router-only-0123456789',
       logLevel: 'warn',
       production: true,
     });
@@ -76,6 +85,10 @@ describe('loadConfig', () => {
     [{ PAGE_SIZE_DEFAULT: '50', PAGE_SIZE_MAX: '20' }, 'PAGE_SIZE_DEFAULT'],
     [{ GRAPHIQL: 'maybe' }, 'GRAPHIQL'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ SUBGRAPH_PATH: 'subgraph' }, 'SUBGRAPH_PATH'],
+    [{ SUBGRAPH_PATH: '/graphql' }, 'SUBGRAPH_PATH'],
+    [{ SUBGRAPH_SECRET: 'short' }, 'SUBGRAPH_SECRET'],
+    [{ SUBGRAPH_ENABLED: 'sometimes' }, 'SUBGRAPH_ENABLED'],
   ])('%o is refused, naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}: `));

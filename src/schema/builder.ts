@@ -3,6 +3,8 @@
  * in one file per GraphQL type next to their root fields (Pothos guide, "app layout").
  */
 import SchemaBuilder from '@pothos/core';
+import DirectivePlugin from '@pothos/plugin-directives';
+import FederationPlugin from '@pothos/plugin-federation';
 import RelayPlugin from '@pothos/plugin-relay';
 import { type GraphQLResolveInfo, isObjectType } from 'graphql';
 import { DateResolver, DateTimeResolver, JSONResolver } from 'graphql-scalars';
@@ -25,7 +27,8 @@ export const builder = new SchemaBuilder<{
     JSON: { Input: unknown; Output: unknown };
   };
 }>({
-  plugins: [RelayPlugin],
+  // Federation last; without the directives plugin registered the subgraph SDL silently loses @key.
+  plugins: [RelayPlugin, DirectivePlugin, FederationPlugin],
   defaultFieldNullability: false,
   relay: {
     cursorType: 'String',
@@ -42,7 +45,11 @@ export const builder = new SchemaBuilder<{
     lastArgOptions: { description: 'Return at most this many items from the end (before `before`); cannot be combined with `first`.' },
     beforeArgOptions: { description: 'End before the item with this cursor.' },
     nodeTypeOptions: { description: 'An object with a globally unique, opaque `id` (Relay Global Object Identification spec).' },
-    pageInfoTypeOptions: { description: 'Where a page of a connection stands in the whole list (Relay Cursor Connections spec §5).' },
+    // Other subgraphs of a supergraph commonly define PageInfo too.
+    pageInfoTypeOptions: {
+      description: 'Where a page of a connection stands in the whole list (Relay Cursor Connections spec §5).',
+      shareable: true,
+    },
     nodeQueryOptions: {
       description: 'Fetches any object by its global `id`; null when it does not exist for the caller.',
       args: { id: { description: 'A global id, as returned in `id`.' } },

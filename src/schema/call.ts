@@ -1,3 +1,4 @@
+import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { GraphQLResolveInfo } from 'graphql';
 import { BadUserInputError, UpstreamBadResponseError } from '../errors.js';
 import { rangeWithTotal, rowRangeForArgs } from '../pagination/arguments.js';
@@ -67,6 +68,7 @@ export const CallFilterInput = builder.inputType('CallFilter', {
 
 export const CallRef = builder.objectRef<Call>('Call');
 
+/** The upstream id inside a Relay global id (`Call:<callId>`). */
 function parseCallId(id: string): number {
   if (!/^[1-9]\d{0,15}$/.test(id) || !Number.isSafeInteger(Number(id))) {
     throw new BadUserInputError('This global id does not name a call.', { details: { argumentName: 'id' } });
@@ -218,6 +220,27 @@ async function resolveCalls(
     total,
   };
 }
+
+/**
+ * Federation 2 entity: other subgraphs reference a call by its global `id` or by the upstream `callId`
+ * they stored (e.g. from a post-call webhook). `_entities` resolves through the per-request call loader:
+ * duplicates cost one request, lookups run at most CALL_LOOKUP_CONCURRENCY at a time, a 404 is null at
+ * its position, and calls a list already returned in the operation cost nothing.
+ */
+builder.asEntity(CallRef, {
+  key: [builder.selection<{ id: string }>('id'), builder.selection<{ callId: number }>('callId')],
+  resolveReference: (reference, context) => {
+    if ('callId' in reference && reference.callId != null) {
+      if (!Number.isSafeInteger(reference.callId) || reference.callId < 1) {
+        throw new BadUserInputError('A Call reference needs a positive integer "callId".', { details: { argumentName: 'representations' } });
+      }
+      return context.loaders.call.load(reference.callId);
+    }
+    const { typename, id } = decodeGlobalID(String((reference as { id?: unknown }).id ?? ''));
+    if (typename !== 'Call') return null;
+    return context.loaders.call.load(parseCallId(id));
+  },
+});
 
 builder.queryFields((t) => ({
   call: t.field({
