@@ -3,12 +3,19 @@ import { generate } from '@graphql-codegen/cli';
 import { isEnumType, isInputObjectType, isInterfaceType, isObjectType, isScalarType, isSpecifiedScalarType } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import codegenConfig from '../codegen.js';
-import { printPublicSchema } from '../src/print-schema.js';
+import { printPublicSchema, printSubgraphSdl } from '../src/print-schema.js';
 import { schema } from '../src/schema/index.js';
 
 describe('the public contract', () => {
   it('schema.graphql is what `npm run schema` prints from the code', () => {
     expect(readFileSync('schema.graphql', 'utf8'), 'schema.graphql is stale: run `npm run schema` and commit it').toBe(printPublicSchema());
+  });
+
+  it('subgraph.graphql, the SDL routers compose, is what `npm run schema` prints from the code', () => {
+    const sdl = printSubgraphSdl();
+    expect(readFileSync('subgraph.graphql', 'utf8'), 'subgraph.graphql is stale: run `npm run schema` and commit it').toBe(sdl);
+    expect(sdl).toContain('@link(url: "https://specs.apollo.dev/federation/v2.6", import: ["@key", "@shareable"])');
+    expect(sdl).toContain('@key(fields: "callId")');
   });
 
   it('the generated typed documents are what `npm run codegen` produces', async () => {

@@ -229,7 +229,8 @@ async function resolveCalls(
  */
 builder.asEntity(CallRef, {
   key: [builder.selection<{ id: string }>('id'), builder.selection<{ callId: number }>('callId')],
-  resolveReference: (reference, context) => {
+  // async: a bad reference must reject its own promise; a synchronous throw would fail every entity.
+  resolveReference: async (reference, context) => {
     if ('callId' in reference && reference.callId != null) {
       if (!Number.isSafeInteger(reference.callId) || reference.callId < 1) {
         throw new BadUserInputError('A Call reference needs a positive integer "callId".', { details: { argumentName: 'representations' } });

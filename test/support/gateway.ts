@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { loadConfig } from '../../src/config.js';
-import { createGateway, createLogger, type GatewayConfig } from '../../src/server.js';
+import { createGateway, createLogger, type Gateway, type GatewayConfig } from '../../src/server.js';
 import { DEMO_TOKEN } from '../../src/simulator/data.js';
 import { type RecordedRequest, type SimulatorOptions, startSimulator } from '../../src/simulator/server.js';
 
@@ -21,12 +21,13 @@ export interface TestGateway {
   simulator: Awaited<ReturnType<typeof startSimulator>>;
   /** Every log line the gateway wrote, as text. */
   logs: string[];
-  /** Sends an operation; `token: null` sends no Authorization header. */
+  gateway: Gateway;
+  /** Sends an operation to /graphql (or `path`); `token: null` sends no Authorization header. */
   query<T, V>(
     document: TypedDocumentNode<T, V> | string,
     variables?: V,
-    options?: { token?: string | null; headers?: Record<string, string> },
-  ): Promise<{ status: number; body: GraphQLResponseBody<T> }>;
+    options?: { token?: string | null; headers?: Record<string, string>; path?: string },
+  ): Promise<{ status: number; headers: Headers; body: GraphQLResponseBody<T> }>;
   /** Upstream requests so far, and a way to start counting again. */
   upstream(): RecordedRequest[];
   resetUpstream(): void;
@@ -51,8 +52,9 @@ export async function startTestGateway(
   return {
     simulator,
     logs,
-    async query(document, variables, { token = DEMO_TOKEN, headers = {} } = {}) {
-      const response = await gateway.yoga.fetch('http://gateway.test/graphql', {
+    gateway,
+    async query(document, variables, { token = DEMO_TOKEN, headers = {}, path = '/graphql' } = {}) {
+      const response = await gateway.fetch(`http://gateway.test${path}`, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -62,7 +64,7 @@ export async function startTestGateway(
         },
         body: JSON.stringify({ query: typeof document === 'string' ? document : print(document), variables }),
       });
-      return { status: response.status, body: (await response.json()) as never };
+      return { status: response.status, headers: response.headers, body: (await response.json()) as never };
     },
     upstream: () => simulator.requests,
     resetUpstream: () => {
