@@ -14,6 +14,20 @@ export interface Config {
   upstreamTimezone: string;
   /** `UPSTREAM_TIMEOUT_MS`: total deadline of one upstream request. @default 20000 */
   upstreamTimeoutMs: number;
+  /** `UPSTREAM_ATTEMPT_TIMEOUT_MS`: deadline of one attempt. @default 8000 */
+  upstreamAttemptTimeoutMs: number;
+  /** `UPSTREAM_CONNECT_TIMEOUT_MS`: TCP/TLS connect timeout. @default 3000 */
+  upstreamConnectTimeoutMs: number;
+  /** `UPSTREAM_MAX_RETRIES`: retries of a failed GET (connection errors, 502/503/504, 429). @default 2 */
+  upstreamMaxRetries: number;
+  /** `UPSTREAM_CONCURRENCY`: upstream requests in flight, all API keys together. @default 64 */
+  upstreamConcurrency: number;
+  /** `UPSTREAM_CONCURRENCY_PER_KEY`: upstream requests in flight for one API key. @default 8 */
+  upstreamConcurrencyPerKey: number;
+  /** `UPSTREAM_QUEUE_TIMEOUT_MS`: how long a request may wait for a free slot. @default 2000 */
+  upstreamQueueTimeoutMs: number;
+  /** `UPSTREAM_BREAKER_OPEN_MS`: how long the circuit stays open before one probe. @default 15000 */
+  upstreamBreakerOpenMs: number;
   /** `UPSTREAM_CONNECTIONS`: sockets to the upstream origin. @default 32 */
   upstreamConnections: number;
   /** `UPSTREAM_MAX_RESPONSE_BYTES`: larger upstream bodies are refused. @default 5242880 */
@@ -115,6 +129,13 @@ export function loadConfig(env: Env): Config {
     upstreamBaseUrl,
     upstreamTimezone,
     upstreamTimeoutMs: integer(env, 'UPSTREAM_TIMEOUT_MS', 20_000, 100, 300_000),
+    upstreamAttemptTimeoutMs: integer(env, 'UPSTREAM_ATTEMPT_TIMEOUT_MS', 8_000, 100, 300_000),
+    upstreamConnectTimeoutMs: integer(env, 'UPSTREAM_CONNECT_TIMEOUT_MS', 3_000, 100, 60_000),
+    upstreamMaxRetries: integer(env, 'UPSTREAM_MAX_RETRIES', 2, 0, 5),
+    upstreamConcurrency: integer(env, 'UPSTREAM_CONCURRENCY', 64, 1, 4096),
+    upstreamConcurrencyPerKey: integer(env, 'UPSTREAM_CONCURRENCY_PER_KEY', 8, 1, 1024),
+    upstreamQueueTimeoutMs: integer(env, 'UPSTREAM_QUEUE_TIMEOUT_MS', 2_000, 0, 60_000),
+    upstreamBreakerOpenMs: integer(env, 'UPSTREAM_BREAKER_OPEN_MS', 15_000, 100, 600_000),
     upstreamConnections: integer(env, 'UPSTREAM_CONNECTIONS', 32, 1, 1024),
     upstreamMaxResponseBytes: integer(env, 'UPSTREAM_MAX_RESPONSE_BYTES', 5 * 1024 * 1024, 1024, 512 * 1024 * 1024),
     pageSizeDefault,

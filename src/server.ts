@@ -14,7 +14,7 @@ import type { Config } from './config.js';
 import { createContext, type GatewayContext } from './context.js';
 import { GatewayError } from './errors.js';
 import { schema, subgraphSchema } from './schema/index.js';
-import { createUpstreamClient, type UpstreamCallInfo } from './upstream/client.js';
+import { createUpstreamClient, type UpstreamCallInfo, type UpstreamClientOptions } from './upstream/client.js';
 
 export type GatewayConfig = Omit<Config, 'port' | 'host' | 'upstreamBaseUrl'> & { upstreamBaseUrl: string };
 
@@ -23,8 +23,33 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Prefilled in GraphiQL's header editor (the demo fills in its token). */
   graphiqlHeaders?: Record<string, string>;
-  /** Called after every upstream request (tests count them; metrics will). */
+  /** Called after every upstream attempt (tests count them; metrics will). */
   onUpstreamCall?: (info: UpstreamCallInfo) => void;
+  /** Overrides of the upstream policy beyond what the environment sets (tests shorten timings). */
+  upstream?: Partial<UpstreamClientOptions>;
+}
+
+/** The upstream policy: the environment's settings plus the fixed parts of reliability.md §2. */
+export function upstreamClientOptions(config: GatewayConfig): UpstreamClientOptions {
+  return {
+    baseUrl: config.upstreamBaseUrl,
+    timeoutMs: config.upstreamTimeoutMs,
+    attemptTimeoutMs: Math.min(config.upstreamAttemptTimeoutMs, config.upstreamTimeoutMs),
+    connectTimeoutMs: config.upstreamConnectTimeoutMs,
+    connections: config.upstreamConnections,
+    maxResponseBytes: config.upstreamMaxResponseBytes,
+    maxRetries: config.upstreamMaxRetries,
+    retryBaseMs: 250,
+    retryCapMs: 4_000,
+    retryBudget: { ratio: 0.1, minPerSecond: 10, windowMs: 10_000 },
+    breaker: { failureRatio: 0.5, minCalls: 20, windowMs: 30_000, openMs: config.upstreamBreakerOpenMs },
+    concurrency: {
+      global: config.upstreamConcurrency,
+      perKey: config.upstreamConcurrencyPerKey,
+      maxQueue: 100,
+      queueTimeoutMs: config.upstreamQueueTimeoutMs,
+    },
+  };
 }
 
 type GatewayYoga = YogaServerInstance<Record<string, never>, GatewayContext>;
@@ -133,15 +158,7 @@ export function maskError(error: unknown, message: string, isDev?: boolean): Err
 
 export function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Gateway {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const client = createUpstreamClient(
-    {
-      baseUrl: config.upstreamBaseUrl,
-      timeoutMs: config.upstreamTimeoutMs,
-      connections: config.upstreamConnections,
-      maxResponseBytes: config.upstreamMaxResponseBytes,
-    },
-    options.onUpstreamCall,
-  );
+  const client = createUpstreamClient({ ...upstreamClientOptions(config), ...options.upstream }, options.onUpstreamCall);
   const deps = {
     client,
     logger,

@@ -1,10 +1,24 @@
 /**
  * The only code that talks HTTP to the upstream calls API. One undici Pool per gateway (keep-alive,
- * bounded sockets), a total deadline per call enforced with an AbortSignal (undici's own timeouts are
- * per phase and, for bodies, between chunks), no redirects followed, and every failure turned into a
- * GatewayError whose public message carries no upstream URL, body, header or token.
+ * bounded sockets); per attempt and per call deadlines enforced with AbortSignals (undici's own timeouts
+ * are per phase and, for bodies, between chunks); retries of these idempotent GETs with full-jitter
+ * back-off inside a retry budget; a circuit breaker; 429 back-off and bulkheads per API key; no
+ * redirects followed; every failure a GatewayError whose message carries no upstream URL, body or token.
  */
 import { Pool, errors as undiciErrors } from 'undici';
+import {
+  backoffMs,
+  type BreakerOptions,
+  type BreakerState,
+  CircuitBreaker,
+  type Clock,
+  ConcurrencyLimiter,
+  type ConcurrencyOptions,
+  keyId,
+  RateLimitState,
+  RetryBudget,
+  type RetryBudgetOptions,
+} from './resilience.js';
 import {
   BadUserInputError,
   GatewayError,
@@ -18,27 +32,52 @@ import {
 export interface UpstreamClientOptions {
   /** e.g. `https://app.famulor.de/api`, with or without a trailing slash. */
   baseUrl: string;
-  /** Total deadline of one upstream call, all phases. @default 20000 */
+  /** Total deadline of one upstream call, all attempts and back-off included. @default 20000 */
   timeoutMs: number;
+  /** Deadline of one attempt. @default 8000 */
+  attemptTimeoutMs: number;
+  /** TCP/TLS connect timeout. @default 3000 */
+  connectTimeoutMs: number;
   /** Sockets to the upstream origin. @default 32 */
   connections: number;
   /** Responses larger than this are refused. @default 5 MiB */
   maxResponseBytes: number;
+  /** Retries after the first attempt, for connection errors, 502/503/504 and 429. @default 2 */
+  maxRetries: number;
+  /** Full-jitter back-off: base and cap in milliseconds. @default 250 / 4000 */
+  retryBaseMs: number;
+  retryCapMs: number;
+  retryBudget: RetryBudgetOptions;
+  breaker: BreakerOptions;
+  concurrency: ConcurrencyOptions;
 }
 
-/** What one upstream call was, for counting and logging; never the token. */
+/** What one upstream attempt was, for counting and logging; never the token. */
 export interface UpstreamCallInfo {
   path: string;
   status: number | null;
   durationMs: number;
   outcome: 'ok' | 'not_found' | 'error';
+  /** 0 for the first attempt, 1 for the first retry … */
+  attempt: number;
+}
+
+export interface CallOptions {
+  /** The caller's API key, sent as `Authorization: Bearer <token>`. */
+  token: string;
+  /** The caller's request; aborting it aborts the upstream request and its retries. */
+  signal?: AbortSignal;
+  /** Told about every attempt made for this call. */
+  onCall?: (info: UpstreamCallInfo) => void;
 }
 
 export interface UpstreamClient {
   /** `GET /user/calls?…`; resolves to the parsed JSON body. */
-  listCalls(query: URLSearchParams, token: string, signal?: AbortSignal): Promise<unknown>;
+  listCalls(query: URLSearchParams, options: CallOptions): Promise<unknown>;
   /** `GET /user/calls/{id}`; resolves to the parsed JSON body, or null when the upstream says 404. */
-  getCall(callId: number, token: string, signal?: AbortSignal): Promise<unknown>;
+  getCall(callId: number, options: CallOptions): Promise<unknown>;
+  /** State for health checks and metrics. */
+  stats(): { breaker: BreakerState; inFlight: number };
   close(): Promise<void>;
 }
 
@@ -100,13 +139,14 @@ function statusError(status: number, headers: Record<string, string | string[] |
   return new UpstreamBadResponseError(`The upstream API answered with an unexpected status (HTTP ${status}).`);
 }
 
-function transportError(error: unknown, deadline: AbortSignal, caller?: AbortSignal): GatewayError {
+function transportError(error: unknown, deadline: AbortSignal, attempt: AbortSignal, caller?: AbortSignal): GatewayError {
   if (error instanceof GatewayError) return error;
   if (caller?.aborted && !deadline.aborted) {
     return new UpstreamUnavailableError('The request was cancelled before the upstream API answered.', { cause: error });
   }
   if (
     deadline.aborted ||
+    attempt.aborted ||
     error instanceof undiciErrors.HeadersTimeoutError ||
     error instanceof undiciErrors.BodyTimeoutError ||
     error instanceof undiciErrors.ConnectTimeoutError
@@ -117,6 +157,34 @@ function transportError(error: unknown, deadline: AbortSignal, caller?: AbortSig
     return new UpstreamBadResponseError('The upstream API answered with a body larger than allowed.', { cause: error });
   }
   return new UpstreamUnavailableError('The upstream API could not be reached.', { cause: error });
+}
+
+/** Retried: connection failures and resets, timeouts of one attempt, 502/503/504 and 429 (reliability.md §2). */
+function isRetryable(error: GatewayError, status: number | null): boolean {
+  if (error instanceof UpstreamRateLimitedError) return true;
+  if (status !== null) return status === 502 || status === 503 || status === 504;
+  return error instanceof UpstreamTimeoutError || (error instanceof UpstreamUnavailableError && !/cancelled/.test(error.message));
+}
+
+/** What the breaker counts as the upstream failing: 5xx, timeouts and network errors. */
+function isUpstreamFailure(error: GatewayError, status: number | null): boolean {
+  if (status !== null) return status >= 500;
+  return error instanceof UpstreamTimeoutError || (error instanceof UpstreamUnavailableError && !/cancelled/.test(error.message));
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** Splits `https://host:port/api/` into the origin and a base path without trailing slash. */
@@ -132,65 +200,114 @@ export function splitBaseUrl(baseUrl: string): { origin: string; basePath: strin
 export function createUpstreamClient(
   options: UpstreamClientOptions,
   onCall: (info: UpstreamCallInfo) => void = () => {},
+  clock: { now: Clock; random: () => number } = { now: Date.now, random: Math.random },
 ): UpstreamClient {
   const { origin, basePath } = splitBaseUrl(options.baseUrl);
   const pool = new Pool(origin, {
     connections: options.connections,
     pipelining: 1,
-    connectTimeout: Math.min(options.timeoutMs, 3_000),
-    headersTimeout: options.timeoutMs,
-    bodyTimeout: options.timeoutMs,
+    connectTimeout: options.connectTimeoutMs,
+    headersTimeout: options.attemptTimeoutMs,
+    bodyTimeout: options.attemptTimeoutMs,
     maxResponseSize: options.maxResponseBytes,
   });
+  const budget = new RetryBudget(options.retryBudget, clock.now);
+  const breaker = new CircuitBreaker(options.breaker, clock.now);
+  const rateLimits = new RateLimitState(clock.now);
+  const limiter = new ConcurrencyLimiter(options.concurrency);
 
-  async function getJson(path: string, token: string, caller: AbortSignal | undefined, allowNotFound: boolean): Promise<unknown> {
-    const started = performance.now();
+  /** One HTTP exchange. Resolves to the parsed body; throws a GatewayError with the status it saw. */
+  async function exchange(path: string, token: string, signal: AbortSignal, allowNotFound: boolean): Promise<{ status: number; body: unknown }> {
+    const response = await pool.request({
+      path: basePath + path,
+      method: 'GET',
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      signal,
+    });
+    const contentType = String(response.headers['content-type'] ?? '');
+    const text = await response.body.text();
+    let body: unknown;
+    let isJson = false;
+    if (/\bjson\b/i.test(contentType) || /^\s*[[{]/.test(text)) {
+      try {
+        body = JSON.parse(text);
+        isJson = true;
+      } catch {
+        body = undefined;
+      }
+    }
+    const status = response.statusCode;
+    if (status === 404 && allowNotFound) return { status, body: null };
+    if (status < 200 || status >= 300) throw Object.assign(statusError(status, response.headers, body), { status });
+    if (!isJson) throw Object.assign(new UpstreamBadResponseError('The upstream API answered with something that is not JSON.'), { status });
+    return { status, body };
+  }
+
+  async function getJson(path: string, call: CallOptions, allowNotFound: boolean): Promise<unknown> {
+    const deadlineAt = clock.now() + options.timeoutMs;
     const deadline = AbortSignal.timeout(options.timeoutMs);
-    const signal = caller ? AbortSignal.any([deadline, caller]) : deadline;
-    let status: number | null = null;
+    const signal = call.signal ? AbortSignal.any([deadline, call.signal]) : deadline;
+    const key = keyId(call.token);
+    const report = (info: UpstreamCallInfo) => {
+      onCall(info);
+      call.onCall?.(info);
+    };
+    const release = await limiter.acquire(key, signal);
     try {
-      const response = await pool.request({
-        path: basePath + path,
-        method: 'GET',
-        headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-        signal,
-      });
-      status = response.statusCode;
-      const contentType = String(response.headers['content-type'] ?? '');
-      const text = await response.body.text();
-      let body: unknown;
-      let isJson = false;
-      if (/\bjson\b/i.test(contentType) || /^\s*[[{]/.test(text)) {
+      budget.recordFirstAttempt();
+      for (let attempt = 0; ; attempt++) {
+        const wait = rateLimits.waitMs(key);
+        if (wait > 0) {
+          // The key is still in its 429 back-off: wait when that fits the deadline, else fail at once.
+          if (clock.now() + wait > deadlineAt) throw new UpstreamRateLimitedError(Math.ceil(wait / 1000));
+          await sleep(wait, signal);
+        }
+        const { probe } = breaker.admit();
+        const started = performance.now();
+        const attemptSignal = AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, Math.min(options.attemptTimeoutMs, deadlineAt - clock.now())))]);
+        let status: number | null = null;
         try {
-          body = JSON.parse(text);
-          isJson = true;
-        } catch {
-          body = undefined;
+          const result = await exchange(path, call.token, attemptSignal, allowNotFound);
+          status = result.status;
+          breaker.record('success', probe);
+          report({ path, status, durationMs: performance.now() - started, outcome: result.body === null ? 'not_found' : 'ok', attempt });
+          return result.body;
+        } catch (raw) {
+          status = (raw as { status?: number }).status ?? null;
+          const error = transportError(raw, deadline, attemptSignal, call.signal);
+          report({ path, status, durationMs: performance.now() - started, outcome: 'error', attempt });
+          if (call.signal?.aborted && !deadline.aborted) {
+            breaker.release(probe);
+            throw error;
+          }
+          breaker.record(isUpstreamFailure(error, status) ? 'failure' : 'success', probe);
+          if (error instanceof UpstreamRateLimitedError && error.retryAfter !== null) {
+            rateLimits.limit(key, error.retryAfter);
+            if (clock.now() + error.retryAfter * 1000 > deadlineAt) throw error;
+          }
+          if (deadline.aborted || !isRetryable(error, status) || attempt >= options.maxRetries || !budget.tryRetry()) throw error;
+          const pause = backoffMs(attempt, options.retryBaseMs, options.retryCapMs, clock.random);
+          if (clock.now() + pause >= deadlineAt) throw error;
+          await sleep(pause, signal).catch(() => {
+            throw transportError(undefined, deadline, attemptSignal, call.signal);
+          });
         }
       }
-      if (status === 404 && allowNotFound) {
-        onCall({ path, status, durationMs: performance.now() - started, outcome: 'not_found' });
-        return null;
-      }
-      if (status < 200 || status >= 300) throw statusError(status, response.headers, body);
-      if (!isJson) throw new UpstreamBadResponseError('The upstream API answered with something that is not JSON.');
-      onCall({ path, status, durationMs: performance.now() - started, outcome: 'ok' });
-      return body;
-    } catch (error) {
-      onCall({ path, status, durationMs: performance.now() - started, outcome: 'error' });
-      throw transportError(error, deadline, caller);
+    } finally {
+      release();
     }
   }
 
   return {
-    listCalls(query, token, signal) {
+    listCalls(query, call) {
       const search = query.toString();
-      return getJson(`/user/calls${search ? `?${search}` : ''}`, token, signal, false);
+      return getJson(`/user/calls${search ? `?${search}` : ''}`, call, false);
     },
-    getCall(callId, token, signal) {
+    getCall(callId, call) {
       if (!Number.isSafeInteger(callId) || callId < 1) throw new RangeError('callId must be a positive integer');
-      return getJson(`/user/calls/${callId}`, token, signal, true);
+      return getJson(`/user/calls/${callId}`, call, true);
     },
+    stats: () => ({ breaker: breaker.state, inFlight: limiter.inFlight }),
     close: () => pool.close(),
   };
 }

@@ -6,7 +6,7 @@
  */
 import DataLoader from 'dataloader';
 import { UnauthenticatedError } from '../errors.js';
-import type { UpstreamClient } from './client.js';
+import type { CallOptions, UpstreamCallInfo, UpstreamClient } from './client.js';
 import type { Call, CallPage, NormalizeWarning } from './model.js';
 import { type NormalizeOptions, normalizeCall, normalizeCallPage, unwrapCallRecord } from './normalize.js';
 
@@ -26,6 +26,8 @@ export interface LoaderOptions {
   callConcurrency: number;
   /** Aborts the operation's upstream requests when the client goes away. */
   signal?: AbortSignal;
+  /** Told about every upstream attempt of this operation (request logs count them). */
+  onCall?: (info: UpstreamCallInfo) => void;
   onWarnings?: (warnings: NormalizeWarning[]) => void;
 }
 
@@ -48,9 +50,9 @@ export function createLoaders(options: LoaderOptions): Loaders {
   const report = (warnings: NormalizeWarning[]) => {
     if (warnings.length > 0) options.onWarnings?.(warnings);
   };
-  const requireToken = (): string => {
+  const callOptions = (): CallOptions => {
     if (token === null) throw new UnauthenticatedError('This field needs an "Authorization: Bearer <API key>" header.');
-    return token;
+    return { token, signal, onCall: options.onCall };
   };
 
   // Calls returned by the operation's list pages, and the list pages still on their way.
@@ -68,7 +70,7 @@ export function createLoaders(options: LoaderOptions): Loaders {
         const known = listed.get(id);
         if (known) return known;
         try {
-          const raw = await client.getCall(id, requireToken(), signal);
+          const raw = await client.getCall(id, callOptions());
           if (raw === null) return null;
           const warnings: NormalizeWarning[] = [];
           const found = normalizeCall(unwrapCallRecord(raw), options.normalize, warnings);
@@ -83,7 +85,7 @@ export function createLoaders(options: LoaderOptions): Loaders {
   );
 
   const loadPage = async (query: string): Promise<CallPage> => {
-    const raw = await client.listCalls(new URLSearchParams(query), requireToken(), signal);
+    const raw = await client.listCalls(new URLSearchParams(query), callOptions());
     const warnings: NormalizeWarning[] = [];
     const result = normalizeCallPage(raw, options.normalize, warnings);
     report(warnings);

@@ -2,7 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.js';
-import { createUpstreamClient, parseRetryAfter, splitBaseUrl, type UpstreamClient } from '../../src/upstream/client.js';
+import { loadConfig } from '../../src/config.js';
+import { upstreamClientOptions } from '../../src/server.js';
+import { createUpstreamClient, parseRetryAfter, splitBaseUrl, type UpstreamClient, type UpstreamClientOptions } from '../../src/upstream/client.js';
 
 const TOKEN = 'tok-SECRET-123';
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -34,9 +36,12 @@ beforeEach(() => {
   seen.length = 0;
 });
 
-function client(overrides: Partial<Parameters<typeof createUpstreamClient>[0]> = {}): UpstreamClient {
-  return createUpstreamClient({ baseUrl: base, timeoutMs: 2_000, connections: 4, maxResponseBytes: 64 * 1024, ...overrides });
+/** The production policy with shorter timings and, unless a test asks, no retries. */
+function client(overrides: Partial<UpstreamClientOptions> = {}): UpstreamClient {
+  const defaults = upstreamClientOptions({ ...loadConfig({}), upstreamBaseUrl: base });
+  return createUpstreamClient({ ...defaults, timeoutMs: 2_000, attemptTimeoutMs: 2_000, maxRetries: 0, maxResponseBytes: 64 * 1024, ...overrides });
 }
+const auth = { token: TOKEN };
 
 const reply = (status: number, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }): Handler => (_req, res) => {
   res.writeHead(status, headers);
@@ -60,9 +65,9 @@ describe('upstream client', () => {
   it('joins the base URL with or without a trailing slash and sends the bearer token and Accept: application/json', async () => {
     handler = reply(200, '{"data":[]}');
     const c = client();
-    await c.listCalls(new URLSearchParams({ status: 'in-progress', phone_number: '+49 151' }), TOKEN);
+    await c.listCalls(new URLSearchParams({ status: 'in-progress', phone_number: '+49 151' }), auth);
     const c2 = client({ baseUrl: base.replace(/\/$/, '') });
-    await c2.getCall(42, TOKEN);
+    await c2.getCall(42, auth);
     expect(seen.map((s) => s.url)).toEqual(['/api/user/calls?status=in-progress&phone_number=%2B49+151', '/api/user/calls/42']);
     expect(seen[0]!.headers).toMatchObject({ authorization: `Bearer ${TOKEN}`, accept: 'application/json' });
     await Promise.all([c.close(), c2.close()]);
@@ -86,7 +91,7 @@ describe('upstream client', () => {
   ])('maps %s to %s', async (_name, h, code, details) => {
     handler = h;
     const c = client();
-    const error = await failure(c.listCalls(new URLSearchParams(), TOKEN));
+    const error = await failure(c.listCalls(new URLSearchParams(), auth));
     expect(error.code).toBe(code);
     if (details) expect(error.details).toEqual(details);
     expect(seen).toHaveLength(1);
@@ -102,7 +107,7 @@ describe('upstream client', () => {
       }),
     );
     const c = client();
-    const error = await failure(c.listCalls(new URLSearchParams({ per_page: '500' }), TOKEN));
+    const error = await failure(c.listCalls(new URLSearchParams({ per_page: '500' }), auth));
     expect(error.code).toBe('BAD_USER_INPUT');
     expect(error.message).toContain('The per page field must not be greater than 100.');
     expect(error.details.fieldErrors).toEqual({ per_page: ['The per page field must not be greater than 100.'], page: ['x'.repeat(200)] });
@@ -112,7 +117,7 @@ describe('upstream client', () => {
   it('getCall answers null on 404', async () => {
     handler = reply(404, '{"message":"Call not found"}');
     const c = client();
-    await expect(c.getCall(7, TOKEN)).resolves.toBeNull();
+    await expect(c.getCall(7, auth)).resolves.toBeNull();
     await c.close();
   });
 
@@ -123,7 +128,7 @@ describe('upstream client', () => {
     other.on('request', () => otherHits++);
     handler = reply(302, '', { location: `http://127.0.0.1:${(other.address() as AddressInfo).port}/steal` });
     const c = client();
-    expect((await failure(c.listCalls(new URLSearchParams(), TOKEN))).code).toBe('UNAUTHENTICATED');
+    expect((await failure(c.listCalls(new URLSearchParams(), auth))).code).toBe('UNAUTHENTICATED');
     expect(otherHits).toBe(0);
     await c.close();
     await new Promise((r) => other.close(r));
@@ -133,7 +138,7 @@ describe('upstream client', () => {
     handler = () => {}; // never answers
     const c = client({ timeoutMs: 300 });
     const started = performance.now();
-    expect((await failure(c.listCalls(new URLSearchParams(), TOKEN))).code).toBe('UPSTREAM_TIMEOUT');
+    expect((await failure(c.listCalls(new URLSearchParams(), auth))).code).toBe('UPSTREAM_TIMEOUT');
     expect(performance.now() - started).toBeLessThan(1_500);
     await c.close();
   });
@@ -147,7 +152,7 @@ describe('upstream client', () => {
     };
     const c = client({ timeoutMs: 400 });
     const started = performance.now();
-    expect((await failure(c.listCalls(new URLSearchParams(), TOKEN))).code).toBe('UPSTREAM_TIMEOUT');
+    expect((await failure(c.listCalls(new URLSearchParams(), auth))).code).toBe('UPSTREAM_TIMEOUT');
     expect(performance.now() - started).toBeLessThan(1_500);
     await c.close();
   });
@@ -158,7 +163,7 @@ describe('upstream client', () => {
     const port = (probe.address() as AddressInfo).port;
     await new Promise((r) => probe.close(r));
     const c = client({ baseUrl: `http://127.0.0.1:${port}/api` });
-    expect((await failure(c.listCalls(new URLSearchParams(), TOKEN))).code).toBe('UPSTREAM_UNAVAILABLE');
+    expect((await failure(c.listCalls(new URLSearchParams(), auth))).code).toBe('UPSTREAM_UNAVAILABLE');
     await c.close();
   });
 
@@ -167,7 +172,7 @@ describe('upstream client', () => {
     handler = (req) => req.socket.on('close', () => (closed = true));
     const c = client();
     const controller = new AbortController();
-    const pending = c.listCalls(new URLSearchParams(), TOKEN, controller.signal);
+    const pending = c.listCalls(new URLSearchParams(), { token: TOKEN, signal: controller.signal });
     await new Promise((r) => setTimeout(r, 50));
     controller.abort();
     expect((await failure(pending)).code).toBe('UPSTREAM_UNAVAILABLE');

@@ -26,6 +26,7 @@ function recordingClient(options: { delayMs?: number; missing?: number[]; failin
       if (options.failing?.includes(id)) throw new UpstreamUnavailableError('down');
       return options.missing?.includes(id) ? null : record(id);
     },
+    stats: () => ({ breaker: 'closed', inFlight }),
     close: async () => {},
   };
   return { client, calls, maxInFlight: () => maxInFlight };
