@@ -64,6 +64,8 @@ export interface Gateway {
   /** Fetch API entry serving both endpoints, for in-process tests. */
   fetch(url: string, init?: RequestInit): Promise<Response>;
   logger: Logger;
+  /** Circuit state and upstream requests in flight (health checks, metrics, tests). */
+  upstreamStats(): { breaker: 'closed' | 'open' | 'half-open'; inFlight: number };
   close(): Promise<void>;
 }
 
@@ -223,6 +225,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     handle: (request, response) => void route(new URL(request.url ?? '/', 'http://gateway').pathname).requestListener(request, response),
     fetch: (url, init = {}) => Promise.resolve(route(new URL(url).pathname).fetch(url, init)),
     logger,
+    upstreamStats: () => client.stats(),
     close: () => client.close(),
   };
 }

@@ -22,6 +22,18 @@ export interface RecordedRequest {
   at: number;
 }
 
+/**
+ * A fault to inject instead of the normal answer (the shapes reliability.md §6 tests):
+ * an answer of our choosing, a delay before the normal answer, no answer at all, a body that drips one
+ * byte every `intervalMs`, or a connection reset after the headers.
+ */
+export type SimFault =
+  | { kind: 'respond'; status: number; headers?: Record<string, string>; body?: string }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'hang' }
+  | { kind: 'drip'; intervalMs: number }
+  | { kind: 'reset' };
+
 export interface SimulatorOptions {
   /** @default 0 (any free port) */
   port?: number;
@@ -33,6 +45,11 @@ export interface SimulatorOptions {
   tenants?: Record<string, SimCall[]>;
   /** @default 'newest-first' (created_at desc, id desc) */
   order?: SimOrder;
+  /**
+   * Called for every request with its arrival index (0-based); a returned fault replaces the normal
+   * answer. Tests swap it at will through `Simulator.setFaults`.
+   */
+  faults?: (request: RecordedRequest, index: number) => SimFault | undefined;
   /** Delay before each response, in milliseconds. @default 0 */
   latencyMs?: number;
   /** Keep the `requests` log; a long-running demo turns it off so it cannot grow without bound. @default true */
@@ -48,6 +65,10 @@ export interface Simulator {
   requests: RecordedRequest[];
   /** Live and mutable: insert or delete calls (or whole tenants) between requests. */
   tenants: Map<string, SimCall[]>;
+  /** Replaces the fault hook (undefined: no faults). */
+  setFaults(faults: SimulatorOptions['faults']): void;
+  /** Requests whose response has not ended yet (hung, dripping, delayed). */
+  openResponses(): number;
   /** Closes idle and active connections; resolves when the server has closed. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -82,18 +103,51 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     response.end(body);
   };
 
+  let faults = options.faults;
+  let seen = 0;
+  const open = new Set<ServerResponse>();
+  const later = (ms: number, run: () => void) => {
+    const timer = setTimeout(() => {
+      pending.delete(timer);
+      run();
+    }, ms);
+    pending.add(timer);
+  };
+
   const server = createServer((request, response) => {
     const url = request.url ?? '/';
     const parsed = new URL(url, 'http://simulator.invalid');
-    if (recordRequests) requests.push({
+    const recorded: RecordedRequest = {
       method: request.method ?? 'GET',
       path: parsed.pathname,
       query: Object.fromEntries(parsed.searchParams),
       authorization: headerValue(request.headers.authorization),
       accept: headerValue(request.headers.accept),
       at: Date.now(),
-    });
+    };
+    if (recordRequests) requests.push(recorded);
     request.resume();
+    open.add(response);
+    response.on('close', () => open.delete(response));
+
+    const fault = faults?.(recorded, seen++);
+    if (fault?.kind === 'hang') return;
+    if (fault?.kind === 'reset') {
+      response.writeHead(200, { 'content-type': 'application/json', 'content-length': '100000' });
+      response.write('{"data":[');
+      later(5, () => response.destroy());
+      return;
+    }
+    if (fault?.kind === 'drip') {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      const drip = setInterval(() => (response.destroyed ? clearInterval(drip) : response.write(' ')), fault.intervalMs);
+      response.on('close', () => clearInterval(drip));
+      return;
+    }
+    if (fault?.kind === 'respond') {
+      send(request, response, { status: fault.status, headers: { 'content-type': 'application/json', ...fault.headers }, body: fault.body ?? '' });
+      return;
+    }
 
     let answer: SimResponse;
     try {
@@ -109,15 +163,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       };
     }
 
-    if (latencyMs <= 0) {
-      send(request, response, answer);
-      return;
-    }
-    const timer = setTimeout(() => {
-      pending.delete(timer);
-      send(request, response, answer);
-    }, latencyMs);
-    pending.add(timer);
+    const delay = latencyMs + (fault?.kind === 'delay' ? fault.ms : 0);
+    if (delay <= 0) send(request, response, answer);
+    else later(delay, () => send(request, response, answer));
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -141,5 +189,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     return closing;
   };
 
-  return { url: `${origin}${basePath}`, origin, requests, tenants, close };
+  return {
+    url: `${origin}${basePath}`,
+    origin,
+    requests,
+    tenants,
+    setFaults: (next) => {
+      faults = next;
+    },
+    openResponses: () => open.size,
+    close,
+  };
 }

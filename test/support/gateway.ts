@@ -9,6 +9,7 @@ import { print } from 'graphql';
 import { loadConfig } from '../../src/config.js';
 import { createGateway, createLogger, type Gateway, type GatewayConfig } from '../../src/server.js';
 import { DEMO_TOKEN } from '../../src/simulator/data.js';
+import type { UpstreamClientOptions } from '../../src/upstream/client.js';
 import { type RecordedRequest, type SimulatorOptions, startSimulator } from '../../src/simulator/server.js';
 
 export interface GraphQLResponseBody<T> {
@@ -35,7 +36,7 @@ export interface TestGateway {
 }
 
 export async function startTestGateway(
-  options: { simulator?: SimulatorOptions; config?: Partial<GatewayConfig> } = {},
+  options: { simulator?: SimulatorOptions; config?: Partial<GatewayConfig>; upstream?: Partial<UpstreamClientOptions> } = {},
 ): Promise<TestGateway> {
   const simulator = await startSimulator({ host: '127.0.0.1', port: 0, ...options.simulator });
   const logs: string[] = [];
@@ -47,7 +48,7 @@ export async function startTestGateway(
   });
   const gateway = createGateway(
     { ...loadConfig({}), upstreamBaseUrl: simulator.url, ...options.config },
-    { logger: createLogger('debug', sink) },
+    { logger: createLogger('debug', sink), upstream: options.upstream },
   );
   return {
     simulator,
