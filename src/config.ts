@@ -44,6 +44,12 @@ export interface Config {
   corsOrigins: string[] | '*';
   /** `GRAPHIQL`: serve GraphiQL on GET /graphql. @default true outside production */
   graphiql: boolean;
+  /** `INTROSPECTION`: answer introspection queries; off also hides "Did you mean" suggestions. @default true outside production */
+  introspection: boolean;
+  /** `CSRF_PREVENTION`: GET and non-JSON requests need an `X-GraphQL-Yoga-CSRF` header. @default true */
+  csrfPrevention: boolean;
+  /** Request and document limits (`MAX_REQUEST_BYTES`, `MAX_QUERY_*`, `MAX_ROOT_FIELDS`). */
+  limits: QueryLimits;
   /** `SUBGRAPH_ENABLED`: serve the Federation 2 subgraph endpoint. @default true */
   subgraphEnabled: boolean;
   /** `SUBGRAPH_PATH`: where routers reach the subgraph. @default /subgraph */
@@ -55,6 +61,8 @@ export interface Config {
   /** `NODE_ENV` is `production`. */
   production: boolean;
 }
+
+import type { QueryLimits } from './protections.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -144,6 +152,18 @@ export function loadConfig(env: Env): Config {
     cursorSecret: env.CURSOR_SECRET || DEFAULT_CURSOR_SECRET,
     corsOrigins: origins ? (origins === '*' ? '*' : origins.split(',').map((o) => o.trim()).filter(Boolean)) : production ? [] : '*',
     graphiql: flag(env, 'GRAPHIQL', !production),
+    introspection: flag(env, 'INTROSPECTION', !production),
+    csrfPrevention: flag(env, 'CSRF_PREVENTION', true),
+    limits: {
+      maxRequestBytes: integer(env, 'MAX_REQUEST_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
+      maxQueryLength: integer(env, 'MAX_QUERY_LENGTH', 15_000, 100, 1_000_000),
+      maxTokens: integer(env, 'MAX_QUERY_TOKENS', 1_000, 50, 100_000),
+      maxDepth: integer(env, 'MAX_QUERY_DEPTH', 6, 2, 50),
+      maxAliases: integer(env, 'MAX_QUERY_ALIASES', 10, 0, 1_000),
+      maxDirectives: integer(env, 'MAX_QUERY_DIRECTIVES', 10, 0, 1_000),
+      maxRootFields: integer(env, 'MAX_ROOT_FIELDS', 5, 1, 100),
+      maxCost: integer(env, 'MAX_QUERY_COST', 10_000, 1, 10_000_000),
+    },
     subgraphEnabled: flag(env, 'SUBGRAPH_ENABLED', true),
     subgraphPath,
     subgraphSecret,

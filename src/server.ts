@@ -5,6 +5,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PothosValidationError } from '@pothos/core';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError } from 'graphql';
 import { type GraphQLSchema } from 'graphql';
@@ -13,6 +15,7 @@ import { type Logger, pino } from 'pino';
 import type { Config } from './config.js';
 import { createContext, type GatewayContext } from './context.js';
 import { GatewayError } from './errors.js';
+import { useCostLimit, useDocumentLimits, useRequestBodyLimit } from './protections.js';
 import { schema, subgraphSchema } from './schema/index.js';
 import { createUpstreamClient, type UpstreamCallInfo, type UpstreamClientOptions } from './upstream/client.js';
 
@@ -183,8 +186,17 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       error: (...args) => logger.error({ err: args.find((a) => a instanceof Error), args: args.filter((a) => !(a instanceof Error)) }, 'yoga error'),
     },
   };
+  // Every check runs before execution, so a rejected request never reaches the upstream.
+  // yoga's Plugin type is invariant in its context; these plugins use only the initial context.
+  const protections: Plugin<Record<string, any>>[] = [
+    useRequestBodyLimit(config.limits.maxRequestBytes),
+    ...(config.csrfPrevention ? [useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight'] })] : []),
+    ...(config.introspection ? [] : [useDisableIntrospection()]),
+    ...useDocumentLimits(config.limits, !config.introspection),
+    useCostLimit(config.limits.maxCost),
+  ];
   const build = (graphSchema: GraphQLSchema, options: YogaServerOptions<Record<string, never>, GatewayContext>): GatewayYoga =>
-    createYoga({ ...common, ...options, schema: graphSchema, plugins: [usePrivateResponses, ...(options.plugins ?? [])] });
+    createYoga({ ...common, ...options, schema: graphSchema, plugins: [usePrivateResponses, ...(protections as Plugin[]), ...(options.plugins ?? [])] });
 
   const yoga = build(schema, {
     graphqlEndpoint: '/graphql',

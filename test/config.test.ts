@@ -24,6 +24,18 @@ describe('loadConfig', () => {
       cursorSecret: DEFAULT_CURSOR_SECRET,
       corsOrigins: '*',
       graphiql: true,
+      introspection: true,
+      csrfPrevention: true,
+      limits: {
+        maxRequestBytes: 262_144,
+        maxQueryLength: 15_000,
+        maxTokens: 1_000,
+        maxDepth: 6,
+        maxAliases: 10,
+        maxDirectives: 10,
+        maxRootFields: 5,
+        maxCost: 10_000,
+      },
       subgraphEnabled: true,
       subgraphPath: '/subgraph',
       subgraphSecret: null,
@@ -55,6 +67,16 @@ describe('loadConfig', () => {
         CURSOR_SECRET: 's3cret',
         CORS_ORIGINS: 'https://a.example,https://b.example',
         GRAPHIQL: 'false',
+        INTROSPECTION: 'false',
+        CSRF_PREVENTION: 'false',
+        MAX_REQUEST_BYTES: '65536',
+        MAX_QUERY_LENGTH: '5000',
+        MAX_QUERY_TOKENS: '500',
+        MAX_QUERY_DEPTH: '8',
+        MAX_QUERY_ALIASES: '4',
+        MAX_QUERY_DIRECTIVES: '3',
+        MAX_ROOT_FIELDS: '2',
+        MAX_QUERY_COST: '2000',
         SUBGRAPH_ENABLED: 'off',
         SUBGRAPH_PATH: '/federation',
         SUBGRAPH_SECRET: 'router-only-0123456789',
@@ -82,6 +104,18 @@ describe('loadConfig', () => {
       cursorSecret: 's3cret',
       corsOrigins: ['https://a.example', 'https://b.example'],
       graphiql: false,
+      introspection: false,
+      csrfPrevention: false,
+      limits: {
+        maxRequestBytes: 65_536,
+        maxQueryLength: 5_000,
+        maxTokens: 500,
+        maxDepth: 8,
+        maxAliases: 4,
+        maxDirectives: 3,
+        maxRootFields: 2,
+        maxCost: 2_000,
+      },
       subgraphEnabled: false,
       subgraphPath: '/federation',
       subgraphSecret: 'router-only-0123456789',
@@ -91,7 +125,8 @@ describe('loadConfig', () => {
   });
 
   it('production turns GraphiQL off and allows no CORS origin unless configured', () => {
-    expect(loadConfig({ NODE_ENV: 'production' })).toMatchObject({ graphiql: false, corsOrigins: [] });
+    expect(loadConfig({ NODE_ENV: 'production' })).toMatchObject({ graphiql: false, introspection: false, corsOrigins: [] });
+    expect(loadConfig({ NODE_ENV: 'production', INTROSPECTION: 'true' })).toMatchObject({ introspection: true });
   });
 
   it.each([
@@ -104,6 +139,8 @@ describe('loadConfig', () => {
     [{ UPSTREAM_TIMEOUT_MS: '1.5' }, 'UPSTREAM_TIMEOUT_MS'],
     [{ PAGE_SIZE_MAX: '0' }, 'PAGE_SIZE_MAX'],
     [{ UPSTREAM_MAX_RETRIES: '9' }, 'UPSTREAM_MAX_RETRIES'],
+    [{ MAX_QUERY_DEPTH: '1' }, 'MAX_QUERY_DEPTH'],
+    [{ MAX_QUERY_COST: 'lots' }, 'MAX_QUERY_COST'],
     [{ PAGE_SIZE_DEFAULT: '50', PAGE_SIZE_MAX: '20' }, 'PAGE_SIZE_DEFAULT'],
     [{ GRAPHIQL: 'maybe' }, 'GRAPHIQL'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],

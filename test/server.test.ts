@@ -57,11 +57,15 @@ describe('HTTP surface', () => {
     }
   });
 
-  it('accepts queries over GET', async () => {
-    const response = await gateway().yoga.fetch(`http://gw/graphql?query=${encodeURIComponent('{ calls(first: 2) { totalCount } }')}`, {
-      headers: { authorization: `Bearer ${DEMO_TOKEN}`, accept: 'application/json' },
-    });
-    expect(((await response.json()) as { data: unknown }).data).toEqual({ calls: { totalCount: 2500 } });
+  it('accepts queries over GET with a CSRF header, and refuses them without one (403)', async () => {
+    const url = `http://gw/graphql?query=${encodeURIComponent('{ calls(first: 2) { totalCount } }')}`;
+    const headers = { authorization: `Bearer ${DEMO_TOKEN}`, accept: 'application/json' };
+    const ok = await gateway().yoga.fetch(url, { headers: { ...headers, 'x-graphql-yoga-csrf': '1' } });
+    expect(((await ok.json()) as { data: unknown }).data).toEqual({ calls: { totalCount: 2500 } });
+    const refused = await gateway().yoga.fetch(url, { headers });
+    expect(refused.status).toBe(403);
+    const off = await gateway({ CSRF_PREVENTION: 'false' }).yoga.fetch(url, { headers });
+    expect(off.status).toBe(200);
   });
 
   it.each([

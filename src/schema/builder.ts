@@ -3,6 +3,7 @@
  * in one file per GraphQL type next to their root fields (Pothos guide, "app layout").
  */
 import SchemaBuilder from '@pothos/core';
+import ComplexityPlugin from '@pothos/plugin-complexity';
 import DirectivePlugin from '@pothos/plugin-directives';
 import FederationPlugin from '@pothos/plugin-federation';
 import RelayPlugin from '@pothos/plugin-relay';
@@ -28,7 +29,9 @@ export const builder = new SchemaBuilder<{
   };
 }>({
   // Federation last; without the directives plugin registered the subgraph SDL silently loses @key.
-  plugins: [RelayPlugin, DirectivePlugin, FederationPlugin],
+  plugins: [ComplexityPlugin, RelayPlugin, DirectivePlugin, FederationPlugin],
+  // Costs only; the limit is enforced per request before execution (protections.ts), not per field.
+  complexity: { defaultComplexity: 1, defaultListMultiplier: 1 },
   defaultFieldNullability: false,
   relay: {
     cursorType: 'String',

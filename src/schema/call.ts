@@ -260,6 +260,8 @@ builder.queryFields((t) => ({
       description:
         'Calls of the API key, as a Relay connection in the upstream order. Use `first`/`after` to page forward and `last`/`before` to page back; `first` may change between pages. A cursor only works with the filter it was issued for.',
       args: { filter: t.arg({ type: CallFilterInput, required: false, description: 'Narrows the list; see CallFilter.' }) },
+      // Each requested row costs its selection: the query cost limit grows with first/last.
+      complexity: (args, context) => ({ field: 1, multiplier: Math.max(1, args.first ?? args.last ?? context.pageSizes.defaultSize) }),
       resolve: (_root, args, context, info) => resolveCalls(args, context, info) as never,
     },
     {
