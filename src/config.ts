@@ -44,6 +44,12 @@ export interface Config {
   corsOrigins: string[] | '*';
   /** `GRAPHIQL`: serve GraphiQL on GET /graphql. @default true outside production */
   graphiql: boolean;
+  /** `UPSTREAM_API_KEY`: single-tenant mode; this key is used upstream instead of the callers'. @default null */
+  upstreamApiKey: string | null;
+  /** `GATEWAY_API_KEYS`: comma-separated keys callers must present in single-tenant mode. */
+  gatewayApiKeys: string[];
+  /** `ALLOW_ANONYMOUS`: in single-tenant mode, serve callers without credentials with the server's key. @default false */
+  allowAnonymous: boolean;
   /** `INTROSPECTION`: answer introspection queries; off also hides "Did you mean" suggestions. @default true outside production */
   introspection: boolean;
   /** `CSRF_PREVENTION`: GET and non-JSON requests need an `X-GraphQL-Yoga-CSRF` header. @default true */
@@ -125,6 +131,16 @@ export function loadConfig(env: Env): Config {
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', `must be one of fatal, error, warn, info, debug, trace, silent; got "${logLevel}"`);
   }
+  const upstreamApiKey = env.UPSTREAM_API_KEY?.trim() || null;
+  const gatewayApiKeys = (env.GATEWAY_API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  const allowAnonymous = flag(env, 'ALLOW_ANONYMOUS', false);
+  if (upstreamApiKey !== null && gatewayApiKeys.length === 0 && !allowAnonymous) {
+    throw new ConfigError('GATEWAY_API_KEYS', 'is required with UPSTREAM_API_KEY (or set ALLOW_ANONYMOUS=true to serve anyone with the server key)');
+  }
+  if (upstreamApiKey === null && (gatewayApiKeys.length > 0 || allowAnonymous)) {
+    throw new ConfigError(gatewayApiKeys.length > 0 ? 'GATEWAY_API_KEYS' : 'ALLOW_ANONYMOUS', 'only applies with UPSTREAM_API_KEY (single-tenant mode)');
+  }
+  if (gatewayApiKeys.some((k) => k.length < 16)) throw new ConfigError('GATEWAY_API_KEYS', 'each key must be at least 16 characters');
   const subgraphPath = env.SUBGRAPH_PATH?.trim() || '/subgraph';
   if (!/^\/[A-Za-z0-9._~\/-]*$/.test(subgraphPath) || subgraphPath === '/graphql' || subgraphPath === '/health') {
     throw new ConfigError('SUBGRAPH_PATH', `must be a path such as /subgraph, other than /graphql and /health; got "${subgraphPath}"`);
@@ -152,6 +168,9 @@ export function loadConfig(env: Env): Config {
     cursorSecret: env.CURSOR_SECRET || DEFAULT_CURSOR_SECRET,
     corsOrigins: origins ? (origins === '*' ? '*' : origins.split(',').map((o) => o.trim()).filter(Boolean)) : production ? [] : '*',
     graphiql: flag(env, 'GRAPHIQL', !production),
+    upstreamApiKey,
+    gatewayApiKeys,
+    allowAnonymous,
     introspection: flag(env, 'INTROSPECTION', !production),
     csrfPrevention: flag(env, 'CSRF_PREVENTION', true),
     limits: {

@@ -2,7 +2,9 @@
  * What every resolver gets. Built fresh for each GraphQL request by `createContext`; the long-lived
  * parts (the upstream client, the logger) are passed in from server.ts and only shared read-only.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
+import { requestStats } from './logging.js';
 import type { SizeLimits } from './pagination/arguments.js';
 import type { UpstreamClient } from './upstream/client.js';
 import { createLoaders, type Loaders } from './upstream/loaders.js';
@@ -15,8 +17,39 @@ export interface GatewayContext {
   logger: Logger;
 }
 
+/**
+ * Whose API key goes upstream. Multi-tenant (the default): each caller's own bearer token. Single-tenant
+ * (`UPSTREAM_API_KEY`): the server's key, for callers that present one of the gateway's own keys
+ * (`GATEWAY_API_KEYS`), or for anonymous callers only when `ALLOW_ANONYMOUS` opts in.
+ */
+export interface AuthPolicy {
+  upstreamApiKey: string | null;
+  gatewayApiKeys: readonly string[];
+  allowAnonymous: boolean;
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/** Returns the token to send upstream, or null for UNAUTHENTICATED. */
+export function createTokenResolver(policy: AuthPolicy): (authorization: string | null) => string | null {
+  const { upstreamApiKey } = policy;
+  if (upstreamApiKey === null) return bearerToken;
+  // Compared as fixed-length digests in constant time, so neither timing nor length tells a key apart.
+  const known = policy.gatewayApiKeys.map(digest);
+  return (authorization) => {
+    if (authorization === null) return policy.allowAnonymous ? upstreamApiKey : null;
+    const presented = bearerToken(authorization);
+    if (presented === null) return null;
+    const given = digest(presented);
+    let match = false;
+    for (const key of known) match = timingSafeEqual(key, given) || match;
+    return match ? upstreamApiKey : null;
+  };
+}
+
 export interface ContextDependencies {
   client: UpstreamClient;
+  resolveToken: (authorization: string | null) => string | null;
   logger: Logger;
   cursorSecret: string;
   pageSizes: SizeLimits;
@@ -30,8 +63,9 @@ export function bearerToken(header: string | null): string | null {
   return match?.[1] ?? null;
 }
 
-export function createContext(deps: ContextDependencies, request: { headers: Headers; signal?: AbortSignal }): GatewayContext {
-  const token = bearerToken(request.headers.get('authorization'));
+export function createContext(deps: ContextDependencies, request: Request): GatewayContext {
+  const token = deps.resolveToken(request.headers.get('authorization'));
+  const stats = requestStats(request);
   return {
     loaders: createLoaders({
       client: deps.client,
@@ -39,6 +73,11 @@ export function createContext(deps: ContextDependencies, request: { headers: Hea
       normalize: deps.normalize,
       callConcurrency: deps.callConcurrency,
       signal: request.signal,
+      onCall: stats
+        ? () => {
+            stats.upstreamRequests++;
+          }
+        : undefined,
       onWarnings: (warnings) => deps.logger.warn({ warnings }, 'repaired malformed upstream values'),
     }),
     cursorSecret: deps.cursorSecret,

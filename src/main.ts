@@ -5,7 +5,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig } from './config.js';
-import { createGateway, createLogger } from './server.js';
+import { createLogger } from './logging.js';
+import { createGateway } from './server.js';
 import { DEMO_TOKEN } from './simulator/data.js';
 import { startSimulator } from './simulator/server.js';
 

@@ -11,10 +11,11 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError } from 'graphql';
 import { type GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, maskError as yogaMaskError, type YogaServerInstance, type YogaServerOptions } from 'graphql-yoga';
-import { type Logger, pino } from 'pino';
+import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { createContext, type GatewayContext } from './context.js';
+import { createContext, createTokenResolver, type GatewayContext } from './context.js';
 import { GatewayError } from './errors.js';
+import { createLogger, useRequestLogging, yogaLogging } from './logging.js';
 import { useCostLimit, useDocumentLimits, useRequestBodyLimit } from './protections.js';
 import { schema, subgraphSchema } from './schema/index.js';
 import { createUpstreamClient, type UpstreamCallInfo, type UpstreamClientOptions } from './upstream/client.js';
@@ -99,24 +100,6 @@ function useSharedSecret(secret: string): Plugin {
   };
 }
 
-/** Header names whose values never reach a log line. pino's redact paths are case-sensitive. */
-export const REDACTED_PATHS = [
-  'req.headers.authorization',
-  'req.headers.Authorization',
-  '*.headers.authorization',
-  '*.headers.Authorization',
-  'headers.authorization',
-  'headers.Authorization',
-  'authorization',
-  'Authorization',
-  'token',
-];
-
-export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
-  const options = { level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } };
-  return destination ? pino(options, destination as never) : pino(options);
-}
-
 export const EXAMPLE_QUERY = `# Press ▶ (Ctrl-Enter) to run. The API key in the
 # Authorization header below is forwarded upstream.
 query RecentCalls($after: String) {
@@ -166,6 +149,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   const client = createUpstreamClient({ ...upstreamClientOptions(config), ...options.upstream }, options.onUpstreamCall);
   const deps = {
     client,
+    resolveToken: createTokenResolver(config),
     logger,
     cursorSecret: config.cursorSecret,
     pageSizes: { defaultSize: config.pageSizeDefault, maxSize: config.pageSizeMax },
@@ -179,18 +163,14 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     batching: false,
     multipart: false,
     healthCheckEndpoint: '/health',
-    logging: {
-      debug: (...args) => logger.debug({ args }, 'yoga'),
-      info: (...args) => logger.info({ args }, 'yoga'),
-      warn: (...args) => logger.warn({ args }, 'yoga'),
-      error: (...args) => logger.error({ err: args.find((a) => a instanceof Error), args: args.filter((a) => !(a instanceof Error)) }, 'yoga error'),
-    },
+    logging: yogaLogging(logger),
   };
   // Every check runs before execution, so a rejected request never reaches the upstream.
   // yoga's Plugin type is invariant in its context; these plugins use only the initial context.
   const protections: Plugin<Record<string, any>>[] = [
-    useRequestBodyLimit(config.limits.maxRequestBytes),
+    useRequestLogging(logger),
     ...(config.csrfPrevention ? [useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight'] })] : []),
+    useRequestBodyLimit(config.limits.maxRequestBytes),
     ...(config.introspection ? [] : [useDisableIntrospection()]),
     ...useDocumentLimits(config.limits, !config.introspection),
     useCostLimit(config.limits.maxCost),

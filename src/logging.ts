@@ -1,0 +1,107 @@
+/**
+ * Structured logs (pino) that never carry a credential: header paths are redacted by name, and every
+ * serialised line is scrubbed of `Bearer …` values and `authorization`/`x-subgraph-secret` fields in any
+ * casing, which also covers tokens quoted inside error messages and stacks. One line per request says
+ * who asked what (request id, operation), how long it took and how many upstream requests it cost.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Plugin, YogaLogger } from 'graphql-yoga';
+import { type Logger, pino } from 'pino';
+
+/** pino redact paths are case-sensitive, hence both spellings. */
+const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.Authorization',
+  '*.headers.authorization',
+  '*.headers.Authorization',
+  'headers.authorization',
+  'headers.Authorization',
+  'authorization',
+  'Authorization',
+  'token',
+];
+
+const BEARER = /(bearer)(\s|\\[nrt]|%20|\+)+[^\s"',;\\]+/gi;
+const SECRET_FIELD = /("(?:authorization|x-subgraph-secret|proxy-authorization|cookie)"\s*:\s*")((?:[^"\\]|\\.)*)"/gi;
+
+/** Removes credentials from one serialised log line. */
+export function scrubSecrets(line: string): string {
+  return line.replace(BEARER, '$1 [redacted]').replace(SECRET_FIELD, '$1[redacted]"');
+}
+
+export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+  const options = {
+    level,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    hooks: { streamWrite: scrubSecrets },
+  };
+  return destination ? pino(options, destination as never) : pino(options);
+}
+
+/** yoga's logger interface on top of pino; errors keep their stack, which the scrub also covers. */
+export function yogaLogging(logger: Logger): YogaLogger {
+  return {
+    debug: (...args) => logger.debug({ args }, 'yoga'),
+    info: (...args) => logger.info({ args }, 'yoga'),
+    warn: (...args) => logger.warn({ args }, 'yoga'),
+    error: (...args) => logger.error({ err: args.find((a) => a instanceof Error), args: args.filter((a) => !(a instanceof Error)) }, 'yoga error'),
+  };
+}
+
+export interface RequestStats {
+  requestId: string;
+  started: number;
+  operationName: string | null;
+  upstreamRequests: number;
+}
+
+const statsByRequest = new WeakMap<Request, RequestStats>();
+
+/** The running request's counters, shared by the context (which counts upstream requests) and the log line. */
+export function requestStats(request: Request): RequestStats | undefined {
+  return statsByRequest.get(request);
+}
+
+/** An incoming `X-Request-Id` is kept when it looks like an id; otherwise one is made up. */
+function requestIdOf(request: Request): string {
+  const given = request.headers.get('x-request-id');
+  return given && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+}
+
+export function useRequestLogging(logger: Logger): Plugin {
+  return {
+    onRequest({ request }) {
+      statsByRequest.set(request, { requestId: requestIdOf(request), started: performance.now(), operationName: null, upstreamRequests: 0 });
+    },
+    onParams({ params, request }) {
+      const stats = statsByRequest.get(request);
+      if (stats) stats.operationName = params.operationName ?? null;
+    },
+    onExecute({ args }) {
+      const request = (args.contextValue as { request?: Request }).request;
+      const stats = request && statsByRequest.get(request);
+      if (stats && !stats.operationName) {
+        const operation = args.document.definitions.find((d: { kind: string }) => d.kind === 'OperationDefinition');
+        stats.operationName = operation && 'name' in operation ? (operation.name?.value ?? null) : null;
+      }
+    },
+    onResponse({ request, response }) {
+      const stats = statsByRequest.get(request);
+      if (!stats) return;
+      response.headers.set('x-request-id', stats.requestId);
+      const path = new URL(request.url).pathname;
+      logger[path === '/health' ? 'debug' : 'info'](
+        {
+          requestId: stats.requestId,
+          method: request.method,
+          path,
+          status: response.status,
+          operationName: stats.operationName,
+          durationMs: Math.round((performance.now() - stats.started) * 100) / 100,
+          upstreamRequests: stats.upstreamRequests,
+        },
+        'request',
+      );
+    },
+  };
+}
