@@ -181,7 +181,7 @@ export function loadConfig(env: Env): Config {
       maxAliases: integer(env, 'MAX_QUERY_ALIASES', 10, 0, 1_000),
       maxDirectives: integer(env, 'MAX_QUERY_DIRECTIVES', 10, 0, 1_000),
       maxRootFields: integer(env, 'MAX_ROOT_FIELDS', 5, 1, 100),
-      maxCost: integer(env, 'MAX_QUERY_COST', 10_000, 1, 10_000_000),
+      maxCost: integer(env, 'MAX_QUERY_COST', 5_000, 1, 10_000_000),
     },
     subgraphEnabled: flag(env, 'SUBGRAPH_ENABLED', true),
     subgraphPath,

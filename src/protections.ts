@@ -5,7 +5,6 @@
  * `QUERY_LIMIT_EXCEEDED` (with `limit` naming which one) or a 4xx HTTP status; defaults follow
  * reliability.md §1.
  */
-import { characterLimitPlugin } from '@escape.tech/graphql-armor-character-limit';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { createComplexityRule } from '@pothos/plugin-complexity';
 import { GraphQLError, Kind, type OperationDefinitionNode, type ValidationRule, validate } from 'graphql';
@@ -26,7 +25,7 @@ export interface QueryLimits {
   maxDirectives: number;
   /** `MAX_ROOT_FIELDS`: top-level fields of one operation. @default 5 */
   maxRootFields: number;
-  /** `MAX_QUERY_COST`: one per field, multiplied by the page size under `calls`. @default 10000 */
+  /** `MAX_QUERY_COST`: one per field, multiplied by the page size under `calls` (a page of 100 with every field costs about 3,300). @default 5000 */
   maxCost: number;
 }
 
@@ -117,10 +116,23 @@ export function useRequestBodyLimit(maxBytes: number): Plugin {
   };
 }
 
-/** graphql-armor's document limits plus the root-field limit; these depend only on the document. */
+/**
+ * graphql-armor's document limits plus length and root-field limits; these depend only on the document.
+ * The length is checked on the request's parameters, before parsing: armor's own character-limit plugin
+ * replaces the parse function just as its token limit does, and only one of the two would run.
+ */
 export function useDocumentLimits(limits: QueryLimits, hideSuggestions: boolean): Plugin[] {
   return [
-    characterLimitPlugin({ maxLength: limits.maxQueryLength, ...tag('length') }),
+    {
+      onParams({ params }) {
+        const length = params.query?.length ?? 0;
+        if (length > limits.maxQueryLength) {
+          throw createGraphQLError(`The document has ${length} characters; at most ${limits.maxQueryLength} are allowed.`, {
+            extensions: { code: 'QUERY_LIMIT_EXCEEDED', limit: 'length', http: { status: 400 } },
+          });
+        }
+      },
+    },
     EnvelopArmorPlugin({
       maxTokens: { n: limits.maxTokens, ...tag('tokens') },
       maxDepth: { n: limits.maxDepth, flattenFragments: true, ...tag('depth') },

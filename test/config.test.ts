@@ -37,7 +37,7 @@ describe('loadConfig', () => {
         maxAliases: 10,
         maxDirectives: 10,
         maxRootFields: 5,
-        maxCost: 10_000,
+        maxCost: 5_000,
       },
       subgraphEnabled: true,
       subgraphPath: '/subgraph',

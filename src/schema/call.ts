@@ -261,7 +261,11 @@ builder.queryFields((t) => ({
         'Calls of the API key, as a Relay connection in the upstream order. Use `first`/`after` to page forward and `last`/`before` to page back; `first` may change between pages. A cursor only works with the filter it was issued for.',
       args: { filter: t.arg({ type: CallFilterInput, required: false, description: 'Narrows the list; see CallFilter.' }) },
       // Each requested row costs its selection: the query cost limit grows with first/last.
-      complexity: (args, context) => ({ field: 1, multiplier: Math.max(1, args.first ?? args.last ?? context.pageSizes.defaultSize) }),
+      // Clamped to the maximum size so an out-of-range `first` gets its own, clearer error.
+      complexity: (args, context) => ({
+        field: 1,
+        multiplier: Math.min(context.pageSizes.maxSize, Math.max(1, args.first ?? args.last ?? context.pageSizes.defaultSize)),
+      }),
       resolve: (_root, args, context, info) => resolveCalls(args, context, info) as never,
     },
     {
