@@ -3,7 +3,10 @@
  * `yoga.fetch` (in-process HTTP semantics), upstream traffic over real loopback sockets. Upstream
  * requests are counted from the simulator's own log, and every log line the gateway writes is kept.
  */
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { inject } from 'vitest';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { loadConfig } from '../../src/config.js';
@@ -41,9 +44,12 @@ export async function startTestGateway(
 ): Promise<TestGateway> {
   const simulator = await startSimulator({ host: '127.0.0.1', port: 0, ...options.simulator });
   const logs: string[] = [];
+  // Also written to the suite-wide capture that global-setup.ts checks for credentials (T6).
+  const captureFile = join(inject('logDir'), `${process.pid}.log`);
   const sink = new Writable({
     write(chunk, _encoding, done) {
       logs.push(String(chunk));
+      appendFileSync(captureFile, String(chunk));
       done();
     },
   });
