@@ -8,8 +8,7 @@ import { PothosValidationError } from '@pothos/core';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { GraphQLError } from 'graphql';
-import { type GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, maskError as yogaMaskError, type YogaServerInstance, type YogaServerOptions } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
@@ -175,8 +174,8 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     ...useDocumentLimits(config.limits, !config.introspection),
     useCostLimit(config.limits.maxCost),
   ];
-  const build = (graphSchema: GraphQLSchema, options: YogaServerOptions<Record<string, never>, GatewayContext>): GatewayYoga =>
-    createYoga({ ...common, ...options, schema: graphSchema, plugins: [usePrivateResponses, ...(protections as Plugin[]), ...(options.plugins ?? [])] });
+  const build = (graphSchema: GraphQLSchema, endpoint: YogaServerOptions<Record<string, never>, GatewayContext>): GatewayYoga =>
+    createYoga({ ...common, ...endpoint, schema: graphSchema, plugins: [usePrivateResponses, ...(protections as Plugin[]), ...(endpoint.plugins ?? [])] });
 
   const yoga = build(schema, {
     graphqlEndpoint: '/graphql',
