@@ -54,6 +54,25 @@ describe('T1: interleaved tenants', () => {
   }, 60_000);
 });
 
+describe('T2: loaders per request', () => {
+  it("A's cached failure for a call is never seen by B, not even in flight at the same time", async () => {
+    const gw = await startTestGateway({ simulator: { latencyMs: 30 } });
+    try {
+      const callId = demoCalls()[0]!.raw.id;
+      const query = `{ a: call(callId: ${callId}) { callId } b: call(callId: ${callId}) { status } }`;
+      // A's key is refused; B's is good. Same call, same moment.
+      const [a, b] = await Promise.all([gw.query(query, undefined, { token: 'revoked-key-of-A' }), gw.query(query)]);
+      expect(a.body.errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED', 'UNAUTHENTICATED']);
+      expect(b.body.errors).toBeUndefined();
+      expect(b.body.data).toEqual({ a: { callId }, b: { status: expect.any(String) } });
+      // One lookup per operation: each request deduped its own two aliases and shared nothing.
+      expect(gw.upstream().map((r) => r.authorization).sort()).toEqual(['Bearer demo-token', 'Bearer revoked-key-of-A']);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
 describe('T5: one tenant in trouble', () => {
   it("A's 401 and 429 storm leaves B's answers and latency alone, keeps the breaker closed, and throttles only A", async () => {
     let aRequests = 0;
