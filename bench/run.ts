@@ -1,12 +1,14 @@
 /**
  * `npm run bench -- <name>`: the benchmarks. Each measures against a baseline in the same run and
  * writes its figures to bench/results/.
- *   soak   steady load, heap and sockets sampled (bench/soak.ts)
+ *   compare  (default) rest vs minimal proxy vs this gateway vs Mesh, several scenarios (bench/compare.ts)
+ *   soak     steady load, heap and sockets sampled (bench/soak.ts)
  */
+import { compare } from './compare.js';
 import { soak } from './soak.js';
 
-const benches: Record<string, () => Promise<boolean>> = { soak };
-const name = process.argv[2] ?? 'soak';
+const benches: Record<string, () => Promise<boolean>> = { compare, soak };
+const name = process.argv[2] ?? 'compare';
 const run = benches[name];
 if (!run) {
   console.error(`unknown benchmark "${name}"; one of: ${Object.keys(benches).join(', ')}`);

@@ -28,6 +28,8 @@ export interface Config {
   upstreamQueueTimeoutMs: number;
   /** `UPSTREAM_BREAKER_OPEN_MS`: how long the circuit stays open before one probe. @default 15000 */
   upstreamBreakerOpenMs: number;
+  /** `UPSTREAM_COALESCE`: identical upstream requests in flight from one API key are made once. @default true */
+  upstreamCoalesce: boolean;
   /** `UPSTREAM_CONNECTIONS`: sockets to the upstream origin. @default 32 */
   upstreamConnections: number;
   /** `UPSTREAM_MAX_RESPONSE_BYTES`: larger upstream bodies are refused. @default 5242880 */
@@ -160,6 +162,7 @@ export function loadConfig(env: Env): Config {
     upstreamConcurrencyPerKey: integer(env, 'UPSTREAM_CONCURRENCY_PER_KEY', 8, 1, 1024),
     upstreamQueueTimeoutMs: integer(env, 'UPSTREAM_QUEUE_TIMEOUT_MS', 2_000, 0, 60_000),
     upstreamBreakerOpenMs: integer(env, 'UPSTREAM_BREAKER_OPEN_MS', 15_000, 100, 600_000),
+    upstreamCoalesce: flag(env, 'UPSTREAM_COALESCE', true),
     upstreamConnections: integer(env, 'UPSTREAM_CONNECTIONS', 32, 1, 1024),
     upstreamMaxResponseBytes: integer(env, 'UPSTREAM_MAX_RESPONSE_BYTES', 5 * 1024 * 1024, 1024, 512 * 1024 * 1024),
     pageSizeDefault,

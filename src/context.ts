@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { requestStats } from './logging.js';
 import type { SizeLimits } from './pagination/arguments.js';
 import type { UpstreamClient } from './upstream/client.js';
-import { createLoaders, type Loaders } from './upstream/loaders.js';
+import { createLoaders, type LoaderOptions, type Loaders } from './upstream/loaders.js';
 import type { NormalizeOptions } from './upstream/normalize.js';
 
 export interface GatewayContext {
@@ -55,6 +55,7 @@ export interface ContextDependencies {
   pageSizes: SizeLimits;
   normalize: NormalizeOptions;
   callConcurrency: number;
+  inFlight?: LoaderOptions['inFlight'];
 }
 
 /** `Authorization: Bearer <token>` -> token; anything else -> null (the resolvers then answer UNAUTHENTICATED). */
@@ -72,6 +73,7 @@ export function createContext(deps: ContextDependencies, request: Request): Gate
       token,
       normalize: deps.normalize,
       callConcurrency: deps.callConcurrency,
+      inFlight: deps.inFlight,
       signal: request.signal,
       onCall: stats
         ? () => {

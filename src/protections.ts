@@ -153,22 +153,33 @@ export function useDocumentLimits(limits: QueryLimits, hideSuggestions: boolean)
 /**
  * The cost limit runs per request, just before execution, because the cost depends on the variables
  * (`first: $n`); as a cached validation rule one request's verdict would be reused for another's.
+ * Verdicts are remembered per parsed document (yoga hands out the same object for the same text) and
+ * per operation name and variables, which spares repeated operations the walk.
  */
 export function useCostLimit(maxCost: number): Plugin {
+  const verdicts = new WeakMap<object, Map<string, readonly GraphQLError[]>>();
   return {
     onExecute({ args, setResultAndStopExecution }) {
-      const errors = validate(args.schema, args.document, [
-        createComplexityRule({
-          context: args.contextValue as object,
-          variableValues: (args.variableValues ?? {}) as Record<string, unknown>,
-          operationName: args.operationName,
-          validate: ({ complexity }, report) => {
-            if (complexity > maxCost) {
-              report(limitError('cost', `The operation costs ${complexity}; at most ${maxCost} is allowed. Ask for fewer items or fields.`));
-            }
-          },
-        }),
-      ]);
+      let byVariables = verdicts.get(args.document);
+      if (!byVariables) verdicts.set(args.document, (byVariables = new Map()));
+      const key = `${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
+      let errors = byVariables.get(key);
+      if (!errors) {
+        errors = validate(args.schema, args.document, [
+          createComplexityRule({
+            context: args.contextValue as object,
+            variableValues: (args.variableValues ?? {}) as Record<string, unknown>,
+            operationName: args.operationName,
+            validate: ({ complexity }, report) => {
+              if (complexity > maxCost) {
+                report(limitError('cost', `The operation costs ${complexity}; at most ${maxCost} is allowed. Ask for fewer items or fields.`));
+              }
+            },
+          }),
+        ]);
+        if (byVariables.size >= 64) byVariables.delete(byVariables.keys().next().value!);
+        byVariables.set(key, errors);
+      }
       if (errors.length > 0) setResultAndStopExecution({ errors });
     },
   };

@@ -18,6 +18,8 @@ import { createLogger, useRequestLogging, yogaLogging } from './logging.js';
 import { useCostLimit, useDocumentLimits, useRequestBodyLimit } from './protections.js';
 import { schema, subgraphSchema } from './schema/index.js';
 import { createUpstreamClient, type UpstreamCallInfo, type UpstreamClientOptions } from './upstream/client.js';
+import { InFlight } from './upstream/coalesce.js';
+import type { Call, CallPage } from './upstream/model.js';
 
 export type GatewayConfig = Omit<Config, 'port' | 'host' | 'upstreamBaseUrl'> & { upstreamBaseUrl: string };
 
@@ -67,8 +69,8 @@ export interface Gateway {
   /** Fetch API entry serving both endpoints, for in-process tests. */
   fetch(url: string, init?: RequestInit): Promise<Response>;
   logger: Logger;
-  /** Circuit state and upstream requests in flight (health checks, metrics, tests). */
-  upstreamStats(): { breaker: 'closed' | 'open' | 'half-open'; inFlight: number };
+  /** Circuit state, upstream requests in flight, and requests served by another's identical request. */
+  upstreamStats(): { breaker: 'closed' | 'open' | 'half-open'; inFlight: number; coalesced: number };
   close(): Promise<void>;
 }
 
@@ -154,6 +156,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     pageSizes: { defaultSize: config.pageSizeDefault, maxSize: config.pageSizeMax },
     normalize: { timeZone: config.upstreamTimezone },
     callConcurrency: config.callConcurrency,
+    inFlight: config.upstreamCoalesce ? { pages: new InFlight<CallPage>(), calls: new InFlight<Call | null>() } : undefined,
   };
   const common: YogaServerOptions<Record<string, never>, GatewayContext> = {
     context: ({ request }) => createContext(deps, request),
@@ -216,7 +219,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     handle: (request, response) => void route(new URL(request.url ?? '/', 'http://gateway').pathname).requestListener(request, response),
     fetch: (url, init = {}) => Promise.resolve(route(new URL(url).pathname).fetch(url, init)),
     logger,
-    upstreamStats: () => client.stats(),
+    upstreamStats: () => ({ ...client.stats(), coalesced: (deps.inFlight?.pages.hits ?? 0) + (deps.inFlight?.calls.hits ?? 0) }),
     close: () => client.close(),
   };
 }

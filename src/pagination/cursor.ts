@@ -5,7 +5,7 @@
  * upstream request. Format, base64url of: `cur1:<offset>:<filterTag>:<mac>`; the `cur1` prefix is the
  * version, so a later format can live next to this one.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, timingSafeEqual } from 'node:crypto';
 import { BadUserInputError } from '../errors.js';
 
 const VERSION = 'cur1';
@@ -22,13 +22,35 @@ function filterTag(filterKey: string): string {
   return createHash('sha256').update(filterKey).digest('base64url').slice(0, 11);
 }
 
+/**
+ * A keyed SHA-256, `sha256(secret ‖ NUL ‖ body)`, truncated to 72 bits. Truncation rules out length
+ * extension (the full state is never shown), and the one-shot `crypto.hash` costs about 0.6 µs against
+ * 4.4 µs for an HMAC object, which mattered with a cursor on every edge (issue 5 profile).
+ */
 function mac(body: string, secret: string): Buffer {
-  return createHmac('sha256', secret).update(body).digest().subarray(0, MAC_BYTES);
+  return hash('sha256', `${secret}\u0000${body}`, 'buffer').subarray(0, MAC_BYTES);
+}
+
+export interface CursorCodec {
+  encode(offset: number): string;
+  /** Throws BAD_USER_INPUT, naming `argName`, for a foreign, altered or other-filter cursor. */
+  decode(cursor: string, argName: string): number;
+}
+
+/** A codec for one filter: the filter's tag is computed once, not once per edge. */
+export function cursorCodec(key: CursorKey): CursorCodec {
+  const tag = filterTag(key.filterKey);
+  return {
+    encode(offset) {
+      const body = `${VERSION}:${offset}:${tag}`;
+      return Buffer.from(`${body}:${mac(body, key.secret).toString('base64url')}`).toString('base64url');
+    },
+    decode: (cursor, argName) => decodeCursor(cursor, key, argName),
+  };
 }
 
 export function encodeCursor(offset: number, key: CursorKey): string {
-  const body = `${VERSION}:${offset}:${filterTag(key.filterKey)}`;
-  return Buffer.from(`${body}:${mac(body, key.secret).toString('base64url')}`).toString('base64url');
+  return cursorCodec(key).encode(offset);
 }
 
 /**

@@ -3,7 +3,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { BadUserInputError, UpstreamBadResponseError } from '../errors.js';
 import { rangeWithTotal, rowRangeForArgs } from '../pagination/arguments.js';
 import { type WindowRows, totalOf, windowRows } from '../pagination/connection.js';
-import { decodeCursor, encodeCursor } from '../pagination/cursor.js';
+import { cursorCodec } from '../pagination/cursor.js';
 import { planWindow } from '../pagination/window.js';
 import type { GatewayContext } from '../context.js';
 import { filterQuery, pageQuery } from '../upstream/filter.js';
@@ -176,8 +176,8 @@ async function resolveCalls(
   info: GraphQLResolveInfo,
 ): Promise<CallConnectionShape> {
   const filter = filterQuery(args.filter);
-  const cursorKey = { filterKey: filter.toString(), secret: context.cursorSecret };
-  const range = rowRangeForArgs(args, context.pageSizes, (cursor, name) => decodeCursor(cursor, cursorKey, name));
+  const cursors = cursorCodec({ filterKey: filter.toString(), secret: context.cursorSecret });
+  const range = rowRangeForArgs(args, context.pageSizes, cursors.decode);
   const selected = selectedFieldNames(info);
   const needRows = selected.has('edges') || selected.has('pageInfo');
   const needTotal = needRows || selected.has('totalCount');
@@ -206,7 +206,7 @@ async function resolveCalls(
   }
   if (total === null && needTotal && !totalLoaded) await loadTotal();
 
-  const edges = window.rows.map(({ offset, item }) => ({ cursor: encodeCursor(offset, cursorKey), node: item }));
+  const edges = window.rows.map(({ offset, item }) => ({ cursor: cursors.encode(offset), node: item }));
   const end = start + size;
   return {
     edges,

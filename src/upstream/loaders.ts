@@ -7,6 +7,8 @@
 import DataLoader from 'dataloader';
 import { UnauthenticatedError } from '../errors.js';
 import type { CallOptions, UpstreamCallInfo, UpstreamClient } from './client.js';
+import type { InFlight } from './coalesce.js';
+import { keyId } from './resilience.js';
 import type { Call, CallPage, NormalizeWarning } from './model.js';
 import { type NormalizeOptions, normalizeCall, normalizeCallPage, unwrapCallRecord } from './normalize.js';
 
@@ -29,6 +31,11 @@ export interface LoaderOptions {
   /** Told about every upstream attempt of this operation (request logs count them). */
   onCall?: (info: UpstreamCallInfo) => void;
   onWarnings?: (warnings: NormalizeWarning[]) => void;
+  /**
+   * Shared by all requests of a gateway: identical upstream requests in flight at the same time, from
+   * the same API key, are made once. Omit to make every request on its own.
+   */
+  inFlight?: { pages: InFlight<CallPage>; calls: InFlight<Call | null> };
 }
 
 /** Runs `task` over `items` with at most `limit` running at once; results keep the items' order. */
@@ -54,6 +61,13 @@ export function createLoaders(options: LoaderOptions): Loaders {
     if (token === null) throw new UnauthenticatedError('This field needs an "Authorization: Bearer <API key>" header.');
     return { token, signal, onCall: options.onCall };
   };
+  const tokenKey = token === null ? null : keyId(token);
+  /** Runs `task` alone, or joins an identical request of the same API key already on its way. */
+  const shared = <T>(inFlight: InFlight<T> | undefined, path: string, task: (call: CallOptions) => Promise<T>): Promise<T> => {
+    const call = callOptions();
+    if (!inFlight) return task(call);
+    return inFlight.run(`${tokenKey}\u0000${path}`, signal, (joined) => task({ ...call, signal: joined }));
+  };
 
   // Calls returned by the operation's list pages, and the list pages still on their way.
   const listed = new Map<number, Call>();
@@ -70,12 +84,14 @@ export function createLoaders(options: LoaderOptions): Loaders {
         const known = listed.get(id);
         if (known) return known;
         try {
-          const raw = await client.getCall(id, callOptions());
-          if (raw === null) return null;
-          const warnings: NormalizeWarning[] = [];
-          const found = normalizeCall(unwrapCallRecord(raw), options.normalize, warnings);
-          report(warnings);
-          return found;
+          return await shared(options.inFlight?.calls, `call/${id}`, async (call) => {
+            const raw = await client.getCall(id, call);
+            if (raw === null) return null;
+            const warnings: NormalizeWarning[] = [];
+            const found = normalizeCall(unwrapCallRecord(raw), options.normalize, warnings);
+            report(warnings);
+            return found;
+          });
         } catch (error) {
           return error as Error;
         }
@@ -85,10 +101,13 @@ export function createLoaders(options: LoaderOptions): Loaders {
   );
 
   const loadPage = async (query: string): Promise<CallPage> => {
-    const raw = await client.listCalls(new URLSearchParams(query), callOptions());
-    const warnings: NormalizeWarning[] = [];
-    const result = normalizeCallPage(raw, options.normalize, warnings);
-    report(warnings);
+    const result = await shared(options.inFlight?.pages, `list?${query}`, async (call) => {
+      const raw = await client.listCalls(new URLSearchParams(query), call);
+      const warnings: NormalizeWarning[] = [];
+      const page = normalizeCallPage(raw, options.normalize, warnings);
+      report(warnings);
+      return page;
+    });
     for (const found of result.calls) {
       listed.set(found.callId, found);
       call.prime(found.callId, found);

@@ -32,7 +32,8 @@ async function pool<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]>
 describe('T1: interleaved tenants', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway();
+    // Coalescing off, so that every request makes its own upstream request and each can be checked.
+    gw = await startTestGateway({ config: { upstreamCoalesce: false } });
   });
   afterAll(() => gw.close());
 
@@ -52,6 +53,57 @@ describe('T1: interleaved tenants', () => {
     for (const r of gw.upstream()) byKey.set(r.authorization, (byKey.get(r.authorization) ?? 0) + 1);
     expect(Object.fromEntries(byKey)).toEqual({ [`Bearer ${DEMO_TOKEN}`]: 500, [`Bearer ${SECOND_TENANT_TOKEN}`]: 500 });
   }, 60_000);
+});
+
+describe('L4: in-flight coalescing', () => {
+  it('100 concurrent identical queries cost one upstream request per tenant, never one shared across tenants', async () => {
+    const gw = await startTestGateway({ simulator: { latencyMs: 100 } });
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 100 }, (_, i) => {
+          const tenant = i % 2 === 0 ? tenantA : tenantB;
+          return gw.query(CallIdsPageDocument, { first: 5 }, { token: tenant.token }).then((response) => ({ tenant, response }));
+        }),
+      );
+      for (const { tenant, response } of results) {
+        expect(response.body.errors).toBeUndefined();
+        for (const edge of response.body.data!.calls.edges) expect(tenant.ids.has(edge.node.callId)).toBe(true);
+      }
+      expect(gw.upstream().map((r) => r.authorization).sort()).toEqual([`Bearer ${DEMO_TOKEN}`, `Bearer ${SECOND_TENANT_TOKEN}`]);
+      expect(gw.gateway.upstreamStats().coalesced).toBe(98);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('a waiter that disconnects does not abort the shared request for the others; the last one to leave does', async () => {
+    const gw = await startTestGateway({ simulator: { latencyMs: 300 } });
+    try {
+      const query = JSON.stringify({ query: '{ calls(first: 5) { totalCount } }' });
+      const send = (signal?: AbortSignal) =>
+        gw.gateway.fetch('http://gw/graphql', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_TOKEN}` }, body: query, signal });
+      const leaving = new AbortController();
+      const first = send(leaving.signal).catch(() => 'aborted');
+      const second = send();
+      await new Promise((r) => setTimeout(r, 100));
+      leaving.abort();
+      const answer = (await (await second).json()) as { data: { calls: { totalCount: number } } };
+      expect(answer.data.calls.totalCount).toBe(2500);
+      await first;
+      expect(gw.upstream()).toHaveLength(1);
+
+      gw.resetUpstream();
+      const all = new AbortController();
+      const both = [send(all.signal).catch(() => 'aborted'), send(all.signal).catch(() => 'aborted')];
+      await new Promise((r) => setTimeout(r, 100));
+      all.abort();
+      await Promise.all(both);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(gw.simulator.openResponses()).toBe(0);
+    } finally {
+      await gw.close();
+    }
+  });
 });
 
 describe('T2: loaders per request', () => {

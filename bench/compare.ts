@@ -1,0 +1,397 @@
+/**
+ * `npm run bench`: the side-by-side benchmark of issue 5. On one machine, in one run, each contender
+ * in its own process and in turn, after a warm-up, loaded by autocannon from a separate process:
+ *   rest     the upstream REST endpoint itself (the throughput ceiling)
+ *   proxy    a minimal undici proxy without GraphQL (the limit for any Node gateway)
+ *   gateway  this project, compiled, NODE_ENV=production
+ *   mesh     GraphQL Mesh + Hive Gateway over an OpenAPI 3 description (bench/peers/mesh, installed on demand)
+ * with zero and 20 ms of upstream latency, then cost growth by page size and transcript length.
+ * Writes bench/results/<date>.json, bench/results/latest.json and docs/benchmarks.md.
+ *
+ *   BENCH_SECONDS (10)  BENCH_WARMUP (3)  BENCH_CONNECTIONS (20)  BENCH_LATENCIES (0,20)
+ *   BENCH_CONTENDERS (rest,proxy,gateway,mesh)  BENCH_GROWTH (1: also measure cost growth)
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, totalmem } from 'node:os';
+import { encodeCursor } from '../src/pagination/cursor.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
+const LATENCIES = (process.env.BENCH_LATENCIES ?? '0,20').split(',').map(Number);
+const CONTENDERS = (process.env.BENCH_CONTENDERS ?? 'rest,proxy,gateway,mesh').split(',') as Kind[];
+const GROWTH = process.env.BENCH_GROWTH !== '0';
+const CURSOR_SECRET = 'bench-cursor-secret';
+const TOKEN = 'bench-token';
+
+type Kind = 'rest' | 'proxy' | 'gateway' | 'mesh';
+interface Request {
+  method: 'GET' | 'POST';
+  path: string;
+  body?: string;
+}
+interface Scenario {
+  name: string;
+  title: string;
+  /** Requests per contender kind; autocannon cycles through them. */
+  requests(kind: Kind): Request[];
+  /** How many calls each response must hold (checked once before measuring). */
+  items: number;
+  uniqueTokens?: boolean;
+}
+interface Measurement {
+  latencyMs: number;
+  contender: Kind;
+  scenario: string;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  peakRssMB: number;
+  upstreamPerRequest: number;
+  requests: number;
+  errors: number;
+}
+
+const SCALARS_GQL = 'callId assistantName campaignName type durationSeconds assistantPhoneNumber clientPhoneNumber status variables webhookResponse carrierCost totalCost answeredBy recordingUrl createdAt updatedAt';
+const SCALARS_MESH = 'id assistant_name campaign_name type duration assistant_phone_number client_phone_number status variables webhook_response carrier_cost total_cost answered_by recording_url created_at updated_at';
+const RICH_GQL = 'callId status transcript { text sender timestamp } evaluation { name type value description }';
+const RICH_MESH = 'id status transcript { text sender timestamp } evaluation { name type value description }';
+
+const gql = (query: string): Request => ({ method: 'POST', path: '/graphql', body: JSON.stringify({ query }) });
+const rest = (perPage: number, page = 1): Request => ({ method: 'GET', path: `/api/user/calls?per_page=${perPage}&page=${page}` });
+
+function pageScenario(name: string, title: string, size: number, gqlFields: string, meshFields: string): Scenario {
+  return {
+    name,
+    title,
+    items: size,
+    requests: (kind) =>
+      kind === 'gateway'
+        ? [gql(`{ calls(first: ${size}) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ${gqlFields} } } } }`)]
+        : kind === 'mesh'
+          ? [gql(`{ listCalls(per_page: ${size}, page: 1) { ... on CallPage { total last_page data { ${meshFields} } } } }`)]
+          : [rest(size)],
+  };
+}
+
+const SCENARIOS: Scenario[] = [
+  pageScenario('page15', 'a 15-call page, every scalar field', 15, SCALARS_GQL, SCALARS_MESH),
+  pageScenario('page100', 'a 100-call page with transcripts and evaluations', 100, RICH_GQL, RICH_MESH),
+  {
+    name: 'totalOnly',
+    title: '`totalCount` only',
+    items: 0,
+    requests: (kind) =>
+      kind === 'gateway' ? [gql('{ calls { totalCount } }')] : kind === 'mesh' ? [gql('{ listCalls(per_page: 1) { ... on CallPage { total } } }')] : [rest(1)],
+  },
+  {
+    name: 'walk10',
+    title: 'a walk of 10 consecutive 15-call pages',
+    items: 15,
+    requests: (kind) =>
+      Array.from({ length: 10 }, (_, k) => {
+        if (kind === 'gateway') {
+          const after = k === 0 ? '' : `, after: "${encodeCursor(15 * k - 1, { filterKey: '', secret: CURSOR_SECRET })}"`;
+          return gql(`{ calls(first: 15${after}) { pageInfo { hasNextPage endCursor } edges { node { ${SCALARS_GQL} } } } }`);
+        }
+        if (kind === 'mesh') return gql(`{ listCalls(per_page: 15, page: ${k + 1}) { ... on CallPage { last_page data { ${SCALARS_MESH} } } } }`);
+        return rest(15, k + 1);
+      }),
+  },
+  { ...pageScenario('tokens', 'the 15-call page with a distinct token per request', 15, SCALARS_GQL, SCALARS_MESH), uniqueTokens: true },
+];
+
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function start(args: string[], env: Record<string, string>, ready: RegExp, cwd?: string): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  const child = spawn(args[0]!, args.slice(1), { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} not ready in 60 s:\n${output.slice(-2000)}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      output += String(chunk);
+      const match = ready.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, match });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}:\n${output.slice(-2000)}`)));
+  });
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+/** Peak resident memory since the last reset, from /proc (VmHWM). */
+function peakRssMB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+  return Math.round(Number(line?.split(/\s+/)[1] ?? 0) / 1024);
+}
+function resetPeak(pid: number): void {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  } catch {
+    // Not permitted on every kernel; the peak then covers the process's whole life.
+  }
+}
+
+async function upstreamCount(origin: string): Promise<number> {
+  return ((await (await fetch(`${origin}/__stats`)).json()) as { requests: number }).requests;
+}
+
+async function load(url: string, requests: Request[], seconds: number, uniqueTokens = false) {
+  const spec = { url, connections: CONNECTIONS, seconds, headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, requests, uniqueTokens };
+  const child = spawn(process.execPath, ['dist-bench/bench/load.js', JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  let output = '';
+  child.stdout.on('data', (c) => (output += String(c)));
+  await new Promise((resolve) => child.once('exit', resolve));
+  children.delete(child);
+  return JSON.parse(output) as { requests: { average: number; total: number }; latency: { p50: number; p99: number }; errors: number; non2xx: number; timeouts: number };
+}
+
+/** One request of each kind, checked, so a contender that answers errors fast cannot win. */
+async function check(kind: Kind, url: string, scenario: Scenario): Promise<void> {
+  for (const request of scenario.requests(kind)) {
+    const response = await fetch(url + request.path, {
+      method: request.method,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body: request.body,
+    });
+    const json = (await response.json()) as Record<string, any>;
+    const items =
+      kind === 'gateway' ? json.data?.calls?.edges?.length : kind === 'mesh' ? json.data?.listCalls?.data?.length : json.data?.length;
+    const ok = response.status === 200 && !json.errors && (scenario.items === 0 ? true : items === scenario.items);
+    if (!ok) throw new Error(`${kind} ${scenario.name}: unexpected answer ${JSON.stringify(json).slice(0, 500)}`);
+  }
+}
+
+async function startContender(kind: Kind, upstream: string): Promise<{ url: string; child: ChildProcess | null }> {
+  if (kind === 'rest') return { url: upstream, child: null };
+  const port = await freePort();
+  if (kind === 'proxy') {
+    const { child } = await start([process.execPath, 'dist-bench/bench/proxy.js'], { PORT: String(port), UPSTREAM: upstream }, /READY/);
+    return { url: `http://127.0.0.1:${port}`, child };
+  }
+  if (kind === 'gateway') {
+    const env = {
+      NODE_ENV: 'production',
+      PORT: String(port),
+      UPSTREAM_BASE_URL: `${upstream}/api`,
+      CURSOR_SECRET,
+      LOG_LEVEL: 'info',
+      // The per-key bulkhead (default 8) protects a real upstream's per-key rate limit; the peers have none,
+      // so the throughput comparison lifts it.
+      UPSTREAM_CONCURRENCY_PER_KEY: '64',
+      PAGE_SIZE_MAX: '100',
+    };
+    const { child } = await start([process.execPath, 'dist-bench/src/main.js'], env, /calls gateway listening/);
+    child.stdout!.resume();
+    return { url: `http://127.0.0.1:${port}`, child };
+  }
+  const dir = 'bench/peers/mesh';
+  if (!existsSync(`${dir}/node_modules/.bin/hive-gateway`)) {
+    console.log('installing GraphQL Mesh + Hive Gateway (bench/peers/mesh) …');
+    execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: dir, stdio: 'inherit' });
+  }
+  execFileSync('node_modules/.bin/mesh-compose', ['-o', 'supergraph.graphql'], { cwd: dir, env: { ...process.env, UPSTREAM: upstream }, stdio: 'ignore' });
+  const { child } = await start(
+    ['node_modules/.bin/hive-gateway', 'supergraph', 'supergraph.graphql', '--host', '127.0.0.1', '--port', String(port)],
+    { NODE_ENV: 'production' },
+    /Listening on/,
+    dir,
+  );
+  return { url: `http://127.0.0.1:${port}`, child };
+}
+
+async function startUpstream(latencyMs: number, segments = 8): Promise<{ origin: string; child: ChildProcess }> {
+  const { child, match } = await start([process.execPath, 'dist-bench/bench/fixed-upstream.js'], { LATENCY_MS: String(latencyMs), SEGMENTS: String(segments) }, /UPSTREAM (\S+)/);
+  return { origin: match[1]!, child };
+}
+
+async function measure(latencyMs: number, kind: Kind, url: string, pid: number | undefined, upstream: string, scenario: Scenario, label = scenario.name): Promise<Measurement> {
+  await check(kind, url, scenario);
+  if (pid) resetPeak(pid);
+  const before = await upstreamCount(upstream);
+  const result = await load(url, scenario.requests(kind), SECONDS, scenario.uniqueTokens);
+  const upstreamRequests = (await upstreamCount(upstream)) - before;
+  const m: Measurement = {
+    latencyMs,
+    contender: kind,
+    scenario: label,
+    requestsPerSecond: Math.round(result.requests.average),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    peakRssMB: pid ? peakRssMB(pid) : 0,
+    upstreamPerRequest: kind === 'rest' ? 1 : Math.round((upstreamRequests / Math.max(1, result.requests.total)) * 100) / 100,
+    requests: result.requests.total,
+    errors: result.errors + result.non2xx + result.timeouts,
+  };
+  console.log(`${String(latencyMs).padStart(2)} ms  ${kind.padEnd(7)} ${label.padEnd(12)} ${String(m.requestsPerSecond).padStart(6)} req/s  p50 ${m.p50Ms} ms  p99 ${m.p99Ms} ms  rss ${m.peakRssMB} MB  upstream/req ${m.upstreamPerRequest}  errors ${m.errors}`);
+  return m;
+}
+
+function versions(): Record<string, string> {
+  const version = (dir: string) => {
+    try {
+      return (JSON.parse(readFileSync(`${dir}/package.json`, 'utf8')) as { version: string }).version;
+    } catch {
+      return 'n/a';
+    }
+  };
+  return {
+    node: process.version,
+    'graphql-yoga': version('node_modules/graphql-yoga'),
+    graphql: version('node_modules/graphql'),
+    undici: version('node_modules/undici'),
+    autocannon: version('node_modules/autocannon'),
+    '@graphql-hive/gateway': version('bench/peers/mesh/node_modules/@graphql-hive/gateway'),
+    '@graphql-mesh/compose-cli': version('bench/peers/mesh/node_modules/@graphql-mesh/compose-cli'),
+    '@omnigraph/openapi': version('bench/peers/mesh/node_modules/@omnigraph/openapi'),
+  };
+}
+
+export async function compare(): Promise<boolean> {
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.bench.json'], { stdio: 'inherit' });
+  const results: Measurement[] = [];
+  for (const latencyMs of LATENCIES) {
+    const upstream = await startUpstream(latencyMs);
+    for (const kind of CONTENDERS) {
+      const contender = await startContender(kind, upstream.origin);
+      await check(kind, contender.url, SCENARIOS[0]!);
+      await load(contender.url, SCENARIOS[0]!.requests(kind), WARMUP);
+      for (const scenario of SCENARIOS) results.push(await measure(latencyMs, kind, contender.url, contender.child?.pid ?? upstream.child.pid, upstream.origin, scenario));
+      if (contender.child) await stop(contender.child);
+    }
+    await stop(upstream.child);
+  }
+
+  const growth: Measurement[] = [];
+  if (GROWTH) {
+    const growthContenders = CONTENDERS.filter((k) => k !== 'rest');
+    const upstream = await startUpstream(0);
+    for (const kind of growthContenders) {
+      const contender = await startContender(kind, upstream.origin);
+      await load(contender.url, SCENARIOS[0]!.requests(kind), WARMUP);
+      for (const size of [15, 50, 100]) {
+        const scenario = pageScenario(`page${size}`, `${size} calls`, size, SCALARS_GQL, SCALARS_MESH);
+        growth.push(await measure(0, kind, contender.url, contender.child?.pid, upstream.origin, scenario, `size ${size}`));
+      }
+      if (contender.child) await stop(contender.child);
+    }
+    await stop(upstream.child);
+    for (const segments of [10, 100, 1000]) {
+      const upstream = await startUpstream(0, segments);
+      for (const kind of growthContenders) {
+        const contender = await startContender(kind, upstream.origin);
+        await load(contender.url, SCENARIOS[0]!.requests(kind), WARMUP);
+        const scenario = pageScenario('transcripts', `15 calls, ${segments} segments each`, 15, 'callId transcript { text sender timestamp }', 'id transcript { text sender timestamp }');
+        growth.push(await measure(0, kind, contender.url, contender.child?.pid, upstream.origin, scenario, `segments ${segments}`));
+        if (contender.child) await stop(contender.child);
+      }
+      await stop(upstream.child);
+    }
+  }
+
+  const report = {
+    date: new Date().toISOString(),
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30) },
+    versions: versions(),
+    settings: { seconds: SECONDS, warmupSeconds: WARMUP, connections: CONNECTIONS, latencies: LATENCIES },
+    results,
+    growth,
+  };
+  mkdirSync('bench/results', { recursive: true });
+  const stamp = report.date.replace(/[:.]/g, '-');
+  writeFileSync(`bench/results/${stamp}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync('bench/results/latest.json', `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync('docs/benchmarks.md', renderMarkdown(report));
+  console.log('wrote bench/results/latest.json and docs/benchmarks.md');
+  return results.every((m) => m.errors === 0);
+}
+
+type Report = { date: string; machine: { cpu: string; cores: number; memoryGiB: number }; versions: Record<string, string>; settings: Record<string, unknown>; results: Measurement[]; growth: Measurement[] };
+
+const ratio = (a: number | undefined, b: number | undefined) => (a && b ? `${(a / b).toFixed(2)}×` : '–');
+
+export function renderMarkdown(report: Report): string {
+  const find = (list: Measurement[], latency: number, kind: Kind, scenario: string) =>
+    list.find((m) => m.latencyMs === latency && m.contender === kind && m.scenario === scenario);
+  const lines: string[] = [
+    '# Benchmarks',
+    '',
+    'Generated by `npm run bench` (bench/compare.ts); raw figures in `bench/results/latest.json`.',
+    '',
+    `- Run: ${report.date}, ${report.machine.cores} × ${report.machine.cpu}, ${report.machine.memoryGiB} GiB.`,
+    `- Versions: ${Object.entries(report.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+    `- Load: autocannon in its own process, ${report.settings.connections} connections, ${report.settings.warmupSeconds} s warm-up per contender, then ${report.settings.seconds} s per scenario. Upstream: bench/fixed-upstream.ts in its own process (pages rendered once, served from memory). Each contender runs alone, in turn, in its own process; all share the machine's cores with the load generator and the upstream.`,
+    '- Contenders: `rest` is the upstream itself (the ceiling), `proxy` a minimal undici proxy without GraphQL (bench/proxy.ts), `gateway` this project (compiled, `NODE_ENV=production`, `UPSTREAM_CONCURRENCY_PER_KEY=64`), `mesh` GraphQL Mesh + Hive Gateway over an OpenAPI 3 description of the same endpoint (bench/peers/mesh).',
+    '- Peak RSS is the contender process\'s high-water mark during the scenario (`rest`: the upstream process). "Upstream/req" counts upstream requests per client request.',
+    '',
+  ];
+  for (const latency of report.settings.latencies as number[]) {
+    lines.push(`## Upstream latency ${latency} ms`, '');
+    lines.push('| Scenario | Contender | req/s | p50 ms | p99 ms | Peak RSS MB | Upstream/req | Errors |', '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const scenario of SCENARIOS) {
+      for (const kind of ['rest', 'proxy', 'gateway', 'mesh'] as Kind[]) {
+        const m = find(report.results, latency, kind, scenario.name);
+        if (m) lines.push(`| ${scenario.title} | ${kind} | ${m.requestsPerSecond} | ${m.p50Ms} | ${m.p99Ms} | ${m.peakRssMB} | ${m.upstreamPerRequest} | ${m.errors} |`);
+      }
+    }
+    lines.push('', '| Scenario | gateway / mesh req/s | gateway / mesh p99 | gateway / proxy req/s |', '| --- | ---: | ---: | ---: |');
+    for (const scenario of SCENARIOS) {
+      const g = find(report.results, latency, 'gateway', scenario.name);
+      const mesh = find(report.results, latency, 'mesh', scenario.name);
+      const proxy = find(report.results, latency, 'proxy', scenario.name);
+      lines.push(`| ${scenario.title} | ${ratio(g?.requestsPerSecond, mesh?.requestsPerSecond)} | ${ratio(g?.p99Ms, mesh?.p99Ms)} | ${ratio(g?.requestsPerSecond, proxy?.requestsPerSecond)} |`);
+    }
+    lines.push('');
+  }
+  if (report.growth.length > 0) {
+    lines.push('## How cost grows (upstream latency 0 ms)', '', '| Load | Contender | req/s | p99 ms | Peak RSS MB |', '| --- | --- | ---: | ---: | ---: |');
+    for (const m of report.growth) lines.push(`| ${m.scenario} | ${m.contender} | ${m.requestsPerSecond} | ${m.p99Ms} | ${m.peakRssMB} |`);
+    lines.push('');
+  }
+  const g15 = find(report.results, 0, 'gateway', 'page15');
+  const m15 = find(report.results, 0, 'mesh', 'page15');
+  const p15 = find(report.results, 0, 'proxy', 'page15');
+  const gatewayRuns = report.results.filter((m) => m.contender === 'gateway');
+  const verdict = (ok: boolean | undefined) => (ok === undefined ? 'not measured' : ok ? 'met' : '**not met**');
+  lines.push(
+    '## Targets (ratios from this run, 0 ms latency unless stated)',
+    '',
+    '| Target | Measured | |',
+    '| --- | --- | --- |',
+    `| ≥ 3× Mesh's throughput on the 15-call page | ${ratio(g15?.requestsPerSecond, m15?.requestsPerSecond)} | ${verdict(g15 && m15 ? g15.requestsPerSecond >= 3 * m15.requestsPerSecond : undefined)} |`,
+    `| p99 ≤ ½ Mesh's on the 15-call page | ${ratio(g15?.p99Ms, m15?.p99Ms)} | ${verdict(g15 && m15 ? g15.p99Ms <= m15.p99Ms / 2 : undefined)} |`,
+    `| ≥ 50% of the minimal proxy's throughput on the 15-call page | ${ratio(g15?.requestsPerSecond, p15?.requestsPerSecond)} | ${verdict(g15 && p15 ? g15.requestsPerSecond >= 0.5 * p15.requestsPerSecond : undefined)} |`,
+    `| Upstream requests per query = the planner's optimum (1 in every scenario) | ${[...new Set(gatewayRuns.map((m) => m.upstreamPerRequest))].join(', ')} | ${verdict(gatewayRuns.length ? gatewayRuns.every((m) => Math.abs(m.upstreamPerRequest - 1) < 0.02) : undefined)} |`,
+    `| Peak RSS < 200 MB at the benchmark's load | max ${Math.max(0, ...gatewayRuns.map((m) => m.peakRssMB))} MB | ${verdict(gatewayRuns.length ? gatewayRuns.every((m) => m.peakRssMB < 200) : undefined)} |`,
+    '',
+  );
+  return `${lines.join('\n')}\n`;
+}

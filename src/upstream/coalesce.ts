@@ -1,0 +1,41 @@
+/**
+ * In-flight coalescing: while one upstream request for a key is on its way, identical requests wait
+ * for it instead of making their own. Keys include the caller's API-key hash, so nothing is ever shared
+ * between callers (reliability.md §2, "dedupe GETs keyed on URL + hash(Authorization)"). Nothing is kept
+ * once the answer is in: this is not a cache. The shared request is aborted only when every waiter has
+ * gone away, so one client that disconnects cannot fail the others.
+ */
+export class InFlight<T> {
+  private readonly pending = new Map<string, { promise: Promise<T>; waiters: number; controller: AbortController }>();
+  /** Requests that were served by another's upstream request. */
+  hits = 0;
+
+  run(key: string, signal: AbortSignal | undefined, task: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    let entry = this.pending.get(key);
+    if (entry) {
+      this.hits++;
+    } else {
+      const controller = new AbortController();
+      const promise = task(controller.signal).finally(() => this.pending.delete(key));
+      entry = { promise, waiters: 0, controller };
+      this.pending.set(key, entry);
+    }
+    const shared = entry;
+    shared.waiters++;
+    if (!signal) return shared.promise;
+    if (signal.aborted) return this.leave(shared, signal);
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => {
+        this.leave(shared, signal).catch(reject);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      shared.promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+
+  private leave(entry: { waiters: number; controller: AbortController }, signal: AbortSignal): Promise<never> {
+    entry.waiters--;
+    if (entry.waiters === 0) entry.controller.abort(signal.reason);
+    return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+  }
+}
