@@ -8,7 +8,6 @@ import { PothosValidationError } from '@pothos/core';
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, maskError as yogaMaskError, type YogaServerInstance, type YogaServerOptions } from 'graphql-yoga';
 import type { Logger } from 'pino';
@@ -197,7 +196,8 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
           shouldPersistHeaders: false,
         }
       : false,
-    renderGraphiQL,
+    // The bundled GraphiQL (no CDN) holds 47 MB of assets: loaded on the first GraphiQL request only.
+    renderGraphiQL: async (graphiql) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(graphiql),
     // yoga treats an empty origin list as "echo any origin", so no configured origin means no CORS at all.
     cors:
       config.corsOrigins.length === 0
