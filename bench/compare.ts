@@ -3,7 +3,8 @@
  * in its own process and in turn, after a warm-up, loaded by autocannon from a separate process:
  *   rest     the upstream REST endpoint itself (the throughput ceiling)
  *   proxy    a minimal undici proxy without GraphQL (the limit for any Node gateway)
- *   gateway  this project, compiled, NODE_ENV=production
+ *   gateway  this project, compiled, NODE_ENV=production, one process
+ *   gateway-x2  the same with WORKERS=2 (Node cluster; the machine has 2 cores shared with load and upstream)
  *   mesh     GraphQL Mesh + Hive Gateway over an OpenAPI 3 description (bench/peers/mesh, installed on demand)
  * with zero and 20 ms of upstream latency, then cost growth by page size and transcript length.
  * Writes bench/results/<date>.json, bench/results/latest.json and docs/benchmarks.md.
@@ -21,12 +22,12 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const LATENCIES = (process.env.BENCH_LATENCIES ?? '0,20').split(',').map(Number);
-const CONTENDERS = (process.env.BENCH_CONTENDERS ?? 'rest,proxy,gateway,mesh').split(',') as Kind[];
+const CONTENDERS = (process.env.BENCH_CONTENDERS ?? 'rest,proxy,gateway,gateway-x2,mesh').split(',') as Kind[];
 const GROWTH = process.env.BENCH_GROWTH !== '0';
 const CURSOR_SECRET = 'bench-cursor-secret';
 const TOKEN = 'bench-token';
 
-type Kind = 'rest' | 'proxy' | 'gateway' | 'mesh';
+type Kind = 'rest' | 'proxy' | 'gateway' | 'gateway-x2' | 'mesh';
 interface Request {
   method: 'GET' | 'POST';
   path: string;
@@ -62,13 +63,15 @@ const RICH_MESH = 'id status transcript { text sender timestamp } evaluation { n
 const gql = (query: string): Request => ({ method: 'POST', path: '/graphql', body: JSON.stringify({ query }) });
 const rest = (perPage: number, page = 1): Request => ({ method: 'GET', path: `/api/user/calls?per_page=${perPage}&page=${page}` });
 
+const isGateway = (kind: Kind) => kind === 'gateway' || kind === 'gateway-x2';
+
 function pageScenario(name: string, title: string, size: number, gqlFields: string, meshFields: string): Scenario {
   return {
     name,
     title,
     items: size,
     requests: (kind) =>
-      kind === 'gateway'
+      isGateway(kind)
         ? [gql(`{ calls(first: ${size}) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ${gqlFields} } } } }`)]
         : kind === 'mesh'
           ? [gql(`{ listCalls(per_page: ${size}, page: 1) { ... on CallPage { total last_page data { ${meshFields} } } } }`)]
@@ -84,7 +87,7 @@ const SCENARIOS: Scenario[] = [
     title: '`totalCount` only',
     items: 0,
     requests: (kind) =>
-      kind === 'gateway' ? [gql('{ calls { totalCount } }')] : kind === 'mesh' ? [gql('{ listCalls(per_page: 1) { ... on CallPage { total } } }')] : [rest(1)],
+      isGateway(kind) ? [gql('{ calls { totalCount } }')] : kind === 'mesh' ? [gql('{ listCalls(per_page: 1) { ... on CallPage { total } } }')] : [rest(1)],
   },
   {
     name: 'walk10',
@@ -92,7 +95,7 @@ const SCENARIOS: Scenario[] = [
     items: 15,
     requests: (kind) =>
       Array.from({ length: 10 }, (_, k) => {
-        if (kind === 'gateway') {
+        if (isGateway(kind)) {
           const after = k === 0 ? '' : `, after: "${encodeCursor(15 * k - 1, { filterKey: '', secret: CURSOR_SECRET })}"`;
           return gql(`{ calls(first: 15${after}) { pageInfo { hasNextPage endCursor } edges { node { ${SCALARS_GQL} } } } }`);
         }
@@ -146,16 +149,33 @@ async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode === null) child.kill('SIGKILL');
 }
 
-/** Peak resident memory since the last reset, from /proc (VmHWM). */
+/** The process and its children (the cluster's workers). */
+function processTree(pid: number): number[] {
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    children = [];
+  }
+  return [pid, ...children.flatMap(processTree)];
+}
+
+/** Peak resident memory since the last reset, from /proc (VmHWM), summed over the process tree. */
 function peakRssMB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
-  return Math.round(Number(line?.split(/\s+/)[1] ?? 0) / 1024);
+  let kb = 0;
+  for (const p of processTree(pid)) {
+    const line = readFileSync(`/proc/${p}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+    kb += Number(line?.split(/\s+/)[1] ?? 0);
+  }
+  return Math.round(kb / 1024);
 }
 function resetPeak(pid: number): void {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
-  } catch {
-    // Not permitted on every kernel; the peak then covers the process's whole life.
+  for (const p of processTree(pid)) {
+    try {
+      writeFileSync(`/proc/${p}/clear_refs`, '5');
+    } catch {
+      // Not permitted on every kernel; the peak then covers the process's whole life.
+    }
   }
 }
 
@@ -184,7 +204,7 @@ async function check(kind: Kind, url: string, scenario: Scenario): Promise<void>
     });
     const json = (await response.json()) as Record<string, any>;
     const items =
-      kind === 'gateway' ? json.data?.calls?.edges?.length : kind === 'mesh' ? json.data?.listCalls?.data?.length : json.data?.length;
+      isGateway(kind) ? json.data?.calls?.edges?.length : kind === 'mesh' ? json.data?.listCalls?.data?.length : json.data?.length;
     const ok = response.status === 200 && !json.errors && (scenario.items === 0 ? true : items === scenario.items);
     if (!ok) throw new Error(`${kind} ${scenario.name}: unexpected answer ${JSON.stringify(json).slice(0, 500)}`);
   }
@@ -197,8 +217,9 @@ async function startContender(kind: Kind, upstream: string): Promise<{ url: stri
     const { child } = await start([process.execPath, 'dist-bench/bench/proxy.js'], { PORT: String(port), UPSTREAM: upstream }, /READY/);
     return { url: `http://127.0.0.1:${port}`, child };
   }
-  if (kind === 'gateway') {
+  if (isGateway(kind)) {
     const env = {
+      WORKERS: kind === 'gateway-x2' ? '2' : '1',
       NODE_ENV: 'production',
       PORT: String(port),
       UPSTREAM_BASE_URL: `${upstream}/api`,
@@ -292,7 +313,7 @@ export async function compare(): Promise<boolean> {
 
   const growth: Measurement[] = [];
   if (GROWTH) {
-    const growthContenders = CONTENDERS.filter((k) => k !== 'rest');
+    const growthContenders = CONTENDERS.filter((k) => k !== 'rest' && k !== 'gateway-x2');
     const upstream = await startUpstream(0);
     for (const kind of growthContenders) {
       const contender = await startContender(kind, upstream.origin);
@@ -349,7 +370,7 @@ export function renderMarkdown(report: Report): string {
     `- Run: ${report.date}, ${report.machine.cores} × ${report.machine.cpu}, ${report.machine.memoryGiB} GiB.`,
     `- Versions: ${Object.entries(report.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
     `- Load: autocannon in its own process, ${report.settings.connections} connections, ${report.settings.warmupSeconds} s warm-up per contender, then ${report.settings.seconds} s per scenario. Upstream: bench/fixed-upstream.ts in its own process (pages rendered once, served from memory). Each contender runs alone, in turn, in its own process; all share the machine's cores with the load generator and the upstream.`,
-    '- Contenders: `rest` is the upstream itself (the ceiling), `proxy` a minimal undici proxy without GraphQL (bench/proxy.ts), `gateway` this project (compiled, `NODE_ENV=production`, `UPSTREAM_CONCURRENCY_PER_KEY=64`), `mesh` GraphQL Mesh + Hive Gateway over an OpenAPI 3 description of the same endpoint (bench/peers/mesh).',
+    '- Contenders: `rest` is the upstream itself (the ceiling), `proxy` a minimal undici proxy without GraphQL (bench/proxy.ts), `gateway` this project (compiled, `NODE_ENV=production`, `UPSTREAM_CONCURRENCY_PER_KEY=64`, one process), `gateway-x2` the same with `WORKERS=2` (Node cluster: more processes on the same 2 cores, so it takes CPU from the load generator and the upstream; the other contenders are single processes), `mesh` GraphQL Mesh + Hive Gateway over an OpenAPI 3 description of the same endpoint (bench/peers/mesh).',
     '- Peak RSS is the contender process\'s high-water mark during the scenario (`rest`: the upstream process). "Upstream/req" counts upstream requests per client request.',
     '',
   ];
@@ -357,17 +378,20 @@ export function renderMarkdown(report: Report): string {
     lines.push(`## Upstream latency ${latency} ms`, '');
     lines.push('| Scenario | Contender | req/s | p50 ms | p99 ms | Peak RSS MB | Upstream/req | Errors |', '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const scenario of SCENARIOS) {
-      for (const kind of ['rest', 'proxy', 'gateway', 'mesh'] as Kind[]) {
+      for (const kind of ['rest', 'proxy', 'gateway', 'gateway-x2', 'mesh'] as Kind[]) {
         const m = find(report.results, latency, kind, scenario.name);
         if (m) lines.push(`| ${scenario.title} | ${kind} | ${m.requestsPerSecond} | ${m.p50Ms} | ${m.p99Ms} | ${m.peakRssMB} | ${m.upstreamPerRequest} | ${m.errors} |`);
       }
     }
-    lines.push('', '| Scenario | gateway / mesh req/s | gateway / mesh p99 | gateway / proxy req/s |', '| --- | ---: | ---: | ---: |');
+    lines.push('', '| Scenario | gateway / mesh req/s | gateway / mesh p99 | gateway / proxy req/s | gateway-x2 / mesh req/s | gateway-x2 / proxy req/s |', '| --- | ---: | ---: | ---: | ---: | ---: |');
     for (const scenario of SCENARIOS) {
       const g = find(report.results, latency, 'gateway', scenario.name);
+      const g2 = find(report.results, latency, 'gateway-x2', scenario.name);
       const mesh = find(report.results, latency, 'mesh', scenario.name);
       const proxy = find(report.results, latency, 'proxy', scenario.name);
-      lines.push(`| ${scenario.title} | ${ratio(g?.requestsPerSecond, mesh?.requestsPerSecond)} | ${ratio(g?.p99Ms, mesh?.p99Ms)} | ${ratio(g?.requestsPerSecond, proxy?.requestsPerSecond)} |`);
+      lines.push(
+        `| ${scenario.title} | ${ratio(g?.requestsPerSecond, mesh?.requestsPerSecond)} | ${ratio(g?.p99Ms, mesh?.p99Ms)} | ${ratio(g?.requestsPerSecond, proxy?.requestsPerSecond)} | ${ratio(g2?.requestsPerSecond, mesh?.requestsPerSecond)} | ${ratio(g2?.requestsPerSecond, proxy?.requestsPerSecond)} |`,
+      );
     }
     lines.push('');
   }

@@ -8,6 +8,8 @@ export interface Config {
   port: number;
   /** `HOST`. @default 127.0.0.1 */
   host: string;
+  /** `WORKERS`: processes serving on the one port (Node cluster); `auto` is one per core. @default 1 */
+  workers: number;
   /** `UPSTREAM_BASE_URL`, e.g. https://app.famulor.de/api; null starts the embedded simulator (demo). @default null */
   upstreamBaseUrl: string | null;
   /** `UPSTREAM_TIMEZONE`: IANA zone of the upstream's zone-less `Y-m-d H:i:s` timestamps. @default UTC */
@@ -72,6 +74,7 @@ export interface Config {
   production: boolean;
 }
 
+import { availableParallelism } from 'node:os';
 import type { QueryLimits } from './protections.js';
 
 export class ConfigError extends Error {
@@ -151,8 +154,10 @@ export function loadConfig(env: Env): Config {
   }
   const subgraphSecret = env.SUBGRAPH_SECRET || null;
   if (subgraphSecret !== null && subgraphSecret.length < 16) throw new ConfigError('SUBGRAPH_SECRET', 'must be at least 16 characters');
+  const workers = env.WORKERS?.trim() === 'auto' ? availableParallelism() : integer(env, 'WORKERS', 1, 1, 64);
   return {
     port: integer(env, 'PORT', 4000, 0, 65535),
+    workers,
     host: env.HOST?.trim() || '127.0.0.1',
     upstreamBaseUrl,
     upstreamTimezone,

@@ -1,32 +1,73 @@
 /**
  * Process entry: read the config, start the embedded simulator when no upstream is configured (the
- * demo), build the gateway, listen, and shut everything down on SIGINT/SIGTERM.
+ * demo), build the gateway, listen, and shut everything down on SIGINT/SIGTERM. With WORKERS > 1 the
+ * primary process only supervises: it forks the workers (Node cluster, one shared port) and, in the
+ * demo, runs the simulator they all use.
  */
+import cluster from 'node:cluster';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigError, loadConfig } from './config.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logging.js';
 import { createGateway } from './server.js';
 import { DEMO_TOKEN } from './simulator/data.js';
 import { startSimulator } from './simulator/server.js';
 
-async function main(): Promise<void> {
-  let config;
+function readConfig(): Config {
   try {
-    config = loadConfig(process.env);
+    return loadConfig(process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
-      // Written synchronously: the process exits right after.
       console.error(`Invalid configuration: ${error.message}`);
       process.exit(2);
     }
     throw error;
   }
+}
+
+const shownHost = (host: string) => (host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host);
+
+/** Supervises the workers: forks them, replaces one that dies, stops them all on a signal. */
+async function primary(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
   const simulator = config.upstreamBaseUrl === null ? await startSimulator({ host: '127.0.0.1', port: 0, recordRequests: false }) : null;
+  const env = simulator ? { UPSTREAM_BASE_URL: simulator.url, CALLS_GATEWAY_DEMO: '1' } : {};
+  let stopping = false;
+  for (let i = 0; i < config.workers; i++) cluster.fork(env);
+  cluster.on('exit', (worker, code) => {
+    if (stopping) return;
+    logger.error({ pid: worker.process.pid, code }, 'worker exited; starting another');
+    cluster.fork(env);
+  });
+  const url = `http://${shownHost(config.host)}:${config.port}/graphql`;
+  logger.info({ url, workers: config.workers }, 'calls gateway listening');
+  logger.flush();
+  if (simulator) console.log(`\nCalls gateway demo is running with ${config.workers} workers.\n  GraphiQL:   ${url}\n  Demo token: Authorization: Bearer ${DEMO_TOKEN}\n`);
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+    const force = setTimeout(() => process.exit(1), 12_000);
+    force.unref();
+    const check = setInterval(() => {
+      if (Object.keys(cluster.workers ?? {}).length === 0) {
+        clearInterval(check);
+        void Promise.resolve(simulator?.close()).then(() => process.exit(0));
+      }
+    }, 50);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+async function serve(config: Config): Promise<void> {
+  const logger = createLogger(config.logLevel);
+  const worker = cluster.isWorker;
+  const demo = worker ? process.env.CALLS_GATEWAY_DEMO === '1' : config.upstreamBaseUrl === null;
+  const simulator = !worker && demo ? await startSimulator({ host: '127.0.0.1', port: 0, recordRequests: false }) : null;
   const gateway = createGateway(
     { ...config, upstreamBaseUrl: config.upstreamBaseUrl ?? simulator!.url },
-    { logger, graphiqlHeaders: simulator ? { Authorization: `Bearer ${DEMO_TOKEN}` } : undefined },
+    { logger, graphiqlHeaders: demo ? { Authorization: `Bearer ${DEMO_TOKEN}` } : undefined },
   );
   const server = createServer(gateway.handle);
   await new Promise<void>((resolve, reject) => {
@@ -34,15 +75,16 @@ async function main(): Promise<void> {
     server.listen(config.port, config.host, resolve);
   });
   const { port } = server.address() as AddressInfo;
-  const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-  const url = `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}/graphql`;
-  if (simulator) {
-    logger.info({ url, upstream: 'embedded simulator' }, 'calls gateway (demo) listening');
-    console.log(`\nCalls gateway demo is running.\n  GraphiQL:   ${url}\n  Demo token: Authorization: Bearer ${DEMO_TOKEN}\n  Health:     ${url.replace(/graphql$/, 'health')}\n`);
-  } else {
-    logger.info({ url }, 'calls gateway listening');
+  const url = `http://${shownHost(config.host)}:${port}/graphql`;
+  if (!worker) {
+    if (simulator) {
+      logger.info({ url, upstream: 'embedded simulator' }, 'calls gateway (demo) listening');
+      console.log(`\nCalls gateway demo is running.\n  GraphiQL:   ${url}\n  Demo token: Authorization: Bearer ${DEMO_TOKEN}\n  Health:     ${url.replace(/graphql$/, 'health')}\n`);
+    } else {
+      logger.info({ url }, 'calls gateway listening');
+    }
+    logger.flush();
   }
-  logger.flush();
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -63,4 +105,5 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
-void main();
+const config = readConfig();
+void (cluster.isPrimary && config.workers > 1 ? primary(config) : serve(config));

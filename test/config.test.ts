@@ -5,6 +5,7 @@ describe('loadConfig', () => {
   it('has documented defaults', () => {
     expect(loadConfig({})).toEqual({
       port: 4000,
+      workers: 1,
       host: '127.0.0.1',
       upstreamBaseUrl: null,
       upstreamTimezone: 'UTC',
@@ -53,6 +54,7 @@ describe('loadConfig', () => {
     expect(
       loadConfig({
         PORT: '8080',
+        WORKERS: '3',
         HOST: '0.0.0.0',
         UPSTREAM_BASE_URL: 'https://app.famulor.de/api/',
         UPSTREAM_TIMEZONE: 'Europe/Berlin',
@@ -95,6 +97,7 @@ describe('loadConfig', () => {
       }),
     ).toEqual({
       port: 8080,
+      workers: 3,
       host: '0.0.0.0',
       upstreamBaseUrl: 'https://app.famulor.de/api/',
       upstreamTimezone: 'Europe/Berlin',

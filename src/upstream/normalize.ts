@@ -409,6 +409,25 @@ function plainNumber(n: number): string {
   return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
 }
 
+const UTC_FORMS = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z?$/;
+
+/**
+ * The common forms, `…Z` and (when the upstream's zone is UTC) zone-less, through the engine's own ISO
+ * parser: a quarter of the cost of the general path, which mattered at two dates per record (issue 5
+ * profile). `Date.parse` rolls 2025-02-30 over to 2 March and 24:00 over to the next day, so a result
+ * whose day or hour moved is refused as the general path would. `undefined` means "not a fast form".
+ */
+function parseUtcFast(value: string, timeZone: string): Date | null | undefined {
+  const zulu = value.endsWith('Z');
+  if ((!zulu && timeZone !== 'UTC') || !UTC_FORMS.test(value) || value.startsWith('0000')) return undefined;
+  const iso = value.charCodeAt(10) === 32 ? `${value.slice(0, 10)}T${value.slice(11)}` : value;
+  const instant = Date.parse(zulu ? iso : `${iso}Z`);
+  if (Number.isNaN(instant)) return null;
+  const date = new Date(instant);
+  if (date.getUTCDate() !== Number(value.slice(8, 10)) || date.getUTCHours() !== Number(value.slice(11, 13))) return null;
+  return date;
+}
+
 const UPSTREAM_DATE =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?:(Z)|([+-])(\d{2}):?(\d{2}))?$/i;
 
@@ -422,6 +441,8 @@ const UPSTREAM_DATE =
  */
 export function parseUpstreamDate(value: unknown, timeZone: string): Date | null {
   if (typeof value !== 'string') return null;
+  const fast = parseUtcFast(value, timeZone);
+  if (fast !== undefined) return fast;
   const match = UPSTREAM_DATE.exec(value);
   if (!match) return null;
   const [, year, month, day, hour, minute, second, fraction = '', zulu, sign, offsetHours, offsetMinutes] = match;
