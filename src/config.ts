@@ -68,6 +68,8 @@ export interface Config {
   subgraphPath: string;
   /** `SUBGRAPH_SECRET`: when set, the subgraph endpoint requires `X-Subgraph-Secret: <value>`. @default null */
   subgraphSecret: string | null;
+  /** `METRICS`: serve Prometheus metrics at /metrics (restrict it to your scraper at the network level). @default true */
+  metrics: boolean;
   /** `LOG_LEVEL`: pino level. @default info */
   logLevel: string;
   /** `NODE_ENV` is `production`. */
@@ -197,6 +199,7 @@ export function loadConfig(env: Env): Config {
     subgraphEnabled: flag(env, 'SUBGRAPH_ENABLED', true),
     subgraphPath,
     subgraphSecret,
+    metrics: flag(env, 'METRICS', true),
     logLevel,
     production,
   };

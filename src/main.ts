@@ -39,6 +39,13 @@ async function primary(config: Config): Promise<void> {
     logger.error({ pid: worker.process.pid, code }, 'worker exited; starting another');
     cluster.fork(env);
   });
+  // Announced once every worker listens, so that whoever waits for the line can send requests.
+  await new Promise<void>((resolve) => {
+    let listening = 0;
+    cluster.on('listening', () => {
+      if (++listening === config.workers) resolve();
+    });
+  });
   const url = `http://${shownHost(config.host)}:${config.port}/graphql`;
   logger.info({ url, workers: config.workers }, 'calls gateway listening');
   logger.flush();

@@ -15,9 +15,10 @@ import type { Config } from './config.js';
 import { createContext, createTokenResolver, type GatewayContext } from './context.js';
 import { GatewayError } from './errors.js';
 import { createLogger, useRequestLogging, yogaLogging } from './logging.js';
+import { createMetrics, type GatewayMetrics } from './metrics.js';
 import { useCostLimit, useDocumentLimits, useRequestBodyLimit } from './protections.js';
 import { schema, subgraphSchema } from './schema/index.js';
-import { createUpstreamClient, type UpstreamCallInfo, type UpstreamClientOptions } from './upstream/client.js';
+import { createUpstreamClient, type UpstreamCallInfo, type UpstreamClient, type UpstreamClientOptions } from './upstream/client.js';
 import { InFlight } from './upstream/coalesce.js';
 import type { Call, CallPage } from './upstream/model.js';
 
@@ -84,6 +85,35 @@ const usePrivateResponses: Plugin = {
   },
 };
 
+/**
+ * `/health/live`: the process serves requests. `/health/ready`: it can serve them usefully, i.e. the
+ * circuit to the upstream is not open and the upstream answers a probe (cached for 5 s, so load
+ * balancers polling every second cost the upstream one request per 5 s per replica).
+ */
+function useHealthEndpoints(client: UpstreamClient): Plugin {
+  let cached: { at: number; ready: boolean } | null = null;
+  const ready = async () => {
+    if (client.stats().breaker === 'open') return false;
+    if (!cached || Date.now() - cached.at > 5_000) cached = { at: Date.now(), ready: await client.probe() };
+    return cached.ready;
+  };
+  return {
+    async onRequest({ url, endResponse, fetchAPI }) {
+      if (url.pathname === '/health/live') {
+        endResponse(new fetchAPI.Response('{"status":"live"}', { status: 200, headers: { 'content-type': 'application/json' } }));
+      } else if (url.pathname === '/health/ready') {
+        const ok = await ready();
+        endResponse(
+          new fetchAPI.Response(JSON.stringify({ status: ok ? 'ready' : 'upstream unreachable', circuit: client.stats().breaker }), {
+            status: ok ? 200 : 503,
+            headers: { 'content-type': 'application/json' },
+          }),
+        );
+      }
+    },
+  };
+}
+
 /** Lets only callers that present the shared secret reach the subgraph endpoint (the router). */
 function useSharedSecret(secret: string): Plugin {
   const expected = Buffer.from(secret);
@@ -147,7 +177,11 @@ export function maskError(error: unknown, message: string, isDev?: boolean): Err
 
 export function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Gateway {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const client = createUpstreamClient({ ...upstreamClientOptions(config), ...options.upstream }, options.onUpstreamCall);
+  let metrics: GatewayMetrics | null = null;
+  const client = createUpstreamClient({ ...upstreamClientOptions(config), ...options.upstream }, (info) => {
+    metrics?.observeUpstream(info);
+    options.onUpstreamCall?.(info);
+  });
   const deps = {
     client,
     resolveToken: createTokenResolver(config),
@@ -170,9 +204,13 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     healthCheckEndpoint: '/health',
     logging: yogaLogging(logger),
   };
+  const upstreamStats = () => ({ ...client.stats(), coalesced: (deps.inFlight?.pages.hits ?? 0) + (deps.inFlight?.calls.hits ?? 0) });
+  if (config.metrics) metrics = createMetrics(upstreamStats);
   // Every check runs before execution, so a rejected request never reaches the upstream.
   // yoga's Plugin type is invariant in its context; these plugins use only the initial context.
   const protections: Plugin<Record<string, any>>[] = [
+    useHealthEndpoints(client),
+    ...(metrics ? [metrics.plugin] : []),
     useRequestLogging(logger),
     ...(config.csrfPrevention ? [useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight'] })] : []),
     useRequestBodyLimit(config.limits.maxRequestBytes),
@@ -226,7 +264,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     handle: (request, response) => void route(new URL(request.url ?? '/', 'http://gateway').pathname).requestListener(request, response),
     fetch: (url, init = {}) => Promise.resolve(route(new URL(url).pathname).fetch(url, init)),
     logger,
-    upstreamStats: () => ({ ...client.stats(), coalesced: (deps.inFlight?.pages.hits ?? 0) + (deps.inFlight?.calls.hits ?? 0) }),
+    upstreamStats,
     close: () => client.close(),
   };
 }

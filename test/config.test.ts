@@ -45,6 +45,7 @@ describe('loadConfig', () => {
       subgraphEnabled: true,
       subgraphPath: '/subgraph',
       subgraphSecret: null,
+      metrics: true,
       logLevel: 'info',
       production: false,
     });
@@ -92,6 +93,7 @@ describe('loadConfig', () => {
         SUBGRAPH_ENABLED: 'off',
         SUBGRAPH_PATH: '/federation',
         SUBGRAPH_SECRET: 'router-only-0123456789',
+        METRICS: 'false',
         LOG_LEVEL: 'warn',
         NODE_ENV: 'production',
       }),
@@ -137,6 +139,7 @@ describe('loadConfig', () => {
       subgraphEnabled: false,
       subgraphPath: '/federation',
       subgraphSecret: 'router-only-0123456789',
+      metrics: false,
       logLevel: 'warn',
       production: true,
     });

@@ -78,6 +78,11 @@ export interface UpstreamClient {
   getCall(callId: number, options: CallOptions): Promise<unknown>;
   /** State for health checks and metrics. */
   stats(): { breaker: BreakerState; inFlight: number };
+  /**
+   * Whether the upstream answers at all: one unauthenticated `GET /user/calls?per_page=1` within the
+   * connect timeout; any HTTP status (401 is the expected one) counts as reachable. Never retried.
+   */
+  probe(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -308,6 +313,20 @@ export function createUpstreamClient(
       return getJson(`/user/calls/${callId}`, call, true);
     },
     stats: () => ({ breaker: breaker.state, inFlight: limiter.inFlight }),
+    async probe() {
+      try {
+        const response = await pool.request({
+          path: `${basePath}/user/calls?per_page=1`,
+          method: 'GET',
+          headers: { accept: 'application/json' },
+          signal: AbortSignal.timeout(options.connectTimeoutMs),
+        });
+        await response.body.dump();
+        return response.statusCode < 500;
+      } catch {
+        return false;
+      }
+    },
     close: () => pool.close(),
   };
 }

@@ -27,6 +27,7 @@ function recordingClient(options: { delayMs?: number; missing?: number[]; failin
       return options.missing?.includes(id) ? null : record(id);
     },
     stats: () => ({ breaker: 'closed', inFlight }),
+    probe: async () => true,
     close: async () => {},
   };
   return { client, calls, maxInFlight: () => maxInFlight };

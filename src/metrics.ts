@@ -1,0 +1,118 @@
+/**
+ * Prometheus metrics (prom-client), served at /metrics: GraphQL operations by name and outcome, errors
+ * by `extensions.code`, upstream attempts by status and outcome, retries, circuit state, coalescing and
+ * in-flight requests. One registry per gateway, so tests and cluster workers never share counters.
+ * Labels never carry tokens or free text from the request beyond the operation name (capped).
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Plugin } from 'graphql-yoga';
+import type { UpstreamCallInfo } from './upstream/client.js';
+
+export interface GatewayMetrics {
+  registry: Registry;
+  /** Feeds upstream attempts (wire to the client's `onCall`). */
+  observeUpstream(info: UpstreamCallInfo): void;
+  /** Times GraphQL requests and counts their error codes. */
+  plugin: Plugin;
+}
+
+const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20];
+
+/** Operation names are client-chosen: keep them short and plain so a client cannot blow up the label set. */
+function operationLabel(name: string | null | undefined): string {
+  return name && /^[_A-Za-z][_0-9A-Za-z]{0,63}$/.test(name) ? name : 'anonymous';
+}
+
+export function createMetrics(state: () => { breaker: 'closed' | 'open' | 'half-open'; inFlight: number; coalesced: number }): GatewayMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'calls_gateway_' });
+  const operations = new Histogram({
+    name: 'calls_gateway_graphql_operation_duration_seconds',
+    help: 'Duration of GraphQL requests, by operation name and result (ok, error: the response carried errors).',
+    labelNames: ['operation', 'result'],
+    buckets: SECONDS,
+    registers: [registry],
+  });
+  const errors = new Counter({
+    name: 'calls_gateway_graphql_errors_total',
+    help: 'GraphQL errors returned to clients, by operation name and extensions.code.',
+    labelNames: ['operation', 'code'],
+    registers: [registry],
+  });
+  const inFlightRequests = new Gauge({ name: 'calls_gateway_graphql_requests_in_flight', help: 'GraphQL requests being served.', registers: [registry] });
+  const upstream = new Histogram({
+    name: 'calls_gateway_upstream_request_duration_seconds',
+    help: 'Duration of upstream attempts, by HTTP status (none: no answer) and outcome.',
+    labelNames: ['status', 'outcome'],
+    buckets: SECONDS,
+    registers: [registry],
+  });
+  const retries = new Counter({ name: 'calls_gateway_upstream_retries_total', help: 'Upstream attempts that were retries.', registers: [registry] });
+  new Gauge({
+    name: 'calls_gateway_upstream_circuit_state',
+    help: 'State of the circuit breaker to the upstream: 0 closed, 1 half-open, 2 open.',
+    registers: [registry],
+    collect() {
+      this.set({ closed: 0, 'half-open': 1, open: 2 }[state().breaker]);
+    },
+  });
+  new Gauge({
+    name: 'calls_gateway_upstream_requests_in_flight',
+    help: 'Upstream requests on their way.',
+    registers: [registry],
+    collect() {
+      this.set(state().inFlight);
+    },
+  });
+  new Gauge({
+    name: 'calls_gateway_upstream_coalesced_total',
+    help: 'Requests served by an identical upstream request of the same API key that was already in flight (monotonic).',
+    registers: [registry],
+    collect() {
+      this.set(state().coalesced);
+    },
+  });
+
+  const started = new WeakMap<Request, { at: number; operation: string; failed: boolean }>();
+  const plugin: Plugin = {
+    async onRequest({ request, url, endResponse, fetchAPI }) {
+      if (url.pathname === '/metrics') {
+        const text = await registry.metrics();
+        endResponse(new fetchAPI.Response(text, { status: 200, headers: { 'content-type': registry.contentType } }));
+        return;
+      }
+      if (url.pathname.startsWith('/health')) return;
+      inFlightRequests.inc();
+      started.set(request, { at: performance.now(), operation: 'anonymous', failed: false });
+    },
+    onParams({ params, request }) {
+      const entry = started.get(request);
+      if (entry) entry.operation = operationLabel(params.operationName ?? /(?:query|mutation)\s+([_A-Za-z][_0-9A-Za-z]*)/.exec(params.query ?? '')?.[1]);
+    },
+    onResultProcess({ request, result }) {
+      const entry = started.get(request);
+      for (const item of Array.isArray(result) ? result : [result]) {
+        for (const error of (item as { errors?: readonly { extensions?: { code?: unknown } }[] }).errors ?? []) {
+          const code = typeof error.extensions?.code === 'string' ? error.extensions.code : 'UNKNOWN';
+          errors.inc({ operation: entry?.operation ?? 'anonymous', code });
+          if (entry) entry.failed = true;
+        }
+      }
+    },
+    onResponse({ request, response }) {
+      const entry = started.get(request);
+      if (!entry) return;
+      inFlightRequests.dec();
+      operations.observe({ operation: entry.operation, result: entry.failed || response.status >= 400 ? 'error' : 'ok' }, (performance.now() - entry.at) / 1000);
+    },
+  };
+
+  return {
+    registry,
+    plugin,
+    observeUpstream(info) {
+      upstream.observe({ status: info.status === null ? 'none' : String(info.status), outcome: info.outcome }, info.durationMs / 1000);
+      if (info.attempt > 0) retries.inc();
+    },
+  };
+}

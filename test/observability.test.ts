@@ -1,0 +1,81 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEMO_TOKEN } from '../src/simulator/data.js';
+import { CallIdsPageDocument } from './gql/graphql.js';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
+
+let gw: TestGateway | undefined;
+afterEach(async () => {
+  await gw?.close();
+  gw = undefined;
+});
+
+const metricsText = async (g: TestGateway) => {
+  const response = await g.gateway.fetch('http://gw/metrics');
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toMatch(/text\/plain/);
+  return response.text();
+};
+/** The value of one sample, e.g. `name{a="b"}`. */
+const sample = (text: string, series: string) => {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+};
+
+describe('Prometheus metrics', () => {
+  it('counts operations by name and result, errors by code, upstream attempts by status, retries, circuit state and coalescing', async () => {
+    gw = await startTestGateway({ simulator: { faults: (_r, i) => (i === 1 ? { kind: 'respond', status: 503, body: '{}' } : undefined) }, upstream: { retryBaseMs: 5 } });
+    await gw.query(CallIdsPageDocument, { first: 5 });
+    await gw.query(CallIdsPageDocument, { first: 6 });
+    await gw.query(CallIdsPageDocument, { first: -1 });
+    const text = await metricsText(gw);
+    expect(sample(text, 'calls_gateway_graphql_operation_duration_seconds_count{operation="CallIdsPage",result="ok"}')).toBe(2);
+    expect(sample(text, 'calls_gateway_graphql_operation_duration_seconds_count{operation="CallIdsPage",result="error"}')).toBe(1);
+    expect(sample(text, 'calls_gateway_graphql_errors_total{operation="CallIdsPage",code="BAD_USER_INPUT"}')).toBe(1);
+    expect(sample(text, 'calls_gateway_upstream_request_duration_seconds_count{status="200",outcome="ok"}')).toBe(2);
+    expect(sample(text, 'calls_gateway_upstream_request_duration_seconds_count{status="503",outcome="error"}')).toBe(1);
+    expect(sample(text, 'calls_gateway_upstream_retries_total')).toBe(1);
+    expect(sample(text, 'calls_gateway_upstream_circuit_state')).toBe(0);
+    expect(sample(text, 'calls_gateway_upstream_requests_in_flight')).toBe(0);
+    expect(sample(text, 'calls_gateway_graphql_requests_in_flight')).toBe(0);
+    expect(sample(text, 'calls_gateway_upstream_coalesced_total')).toBe(0);
+    expect(text).toContain('calls_gateway_process_resident_memory_bytes');
+    expect(text).not.toContain(DEMO_TOKEN);
+  });
+
+  it('caps operation names a client chooses', async () => {
+    gw = await startTestGateway();
+    await gw.query(`query ${'X'.repeat(100)} { calls(first: 1) { totalCount } }`);
+    const text = await metricsText(gw);
+    expect(text).toContain('operation="anonymous"');
+    expect(text).not.toContain('X'.repeat(65));
+  });
+
+  it('METRICS=false serves no /metrics', async () => {
+    gw = await startTestGateway({ config: { metrics: false } });
+    expect((await gw.gateway.fetch('http://gw/metrics')).status).toBe(404);
+  });
+});
+
+describe('liveness and readiness', () => {
+  it('live and ready while the upstream answers', async () => {
+    gw = await startTestGateway();
+    expect((await gw.gateway.fetch('http://gw/health/live')).status).toBe(200);
+    const ready = await gw.gateway.fetch('http://gw/health/ready');
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', circuit: 'closed' });
+    // The probe carries no credential.
+    expect(gw.upstream().at(-1)?.authorization).toBeNull();
+  });
+
+  it('not ready (503) when the upstream cannot be reached, but still live', async () => {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    gw = await startTestGateway({ config: { upstreamBaseUrl: `http://127.0.0.1:${port}/api` } });
+    expect((await gw.gateway.fetch('http://gw/health/ready')).status).toBe(503);
+    expect((await gw.gateway.fetch('http://gw/health/live')).status).toBe(200);
+  });
+});
