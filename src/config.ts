@@ -56,6 +56,11 @@ export interface Config {
   allowAnonymous: boolean;
   /** `INTROSPECTION`: answer introspection queries; off also hides "Did you mean" suggestions. @default true outside production */
   introspection: boolean;
+  /**
+   * `TRUSTED_DOCUMENTS`: path of a persisted-documents manifest (hash -> document, as GraphQL Code
+   * Generator writes it); when set, /graphql executes only those documents. @default null
+   */
+  trustedDocuments: Record<string, string> | null;
   /** `GRAPHQL_JIT`: execute public operations with graphql-jit (compiled per document). @default true */
   graphqlJit: boolean;
   /** `CSRF_PREVENTION`: GET and non-JSON requests need an `X-GraphQL-Yoga-CSRF` header. @default true */
@@ -76,6 +81,7 @@ export interface Config {
   production: boolean;
 }
 
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { QueryLimits } from './protections.js';
 
@@ -109,6 +115,21 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
   if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
   if (['0', 'false', 'no', 'off'].includes(raw)) return false;
   throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+function readTrustedDocuments(path: string | null): Record<string, string> | null {
+  if (path === null) return null;
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError('TRUSTED_DOCUMENTS', `cannot read a JSON manifest at "${path}" (${(error as Error).message})`);
+  }
+  const entries = manifest && typeof manifest === 'object' ? Object.entries(manifest) : [];
+  if (entries.length === 0 || entries.some(([key, value]) => typeof value !== 'string' || !/^[\w:.-]{8,128}$/.test(key))) {
+    throw new ConfigError('TRUSTED_DOCUMENTS', 'must be a JSON object of hash -> GraphQL document, with at least one entry');
+  }
+  return Object.fromEntries(entries) as Record<string, string>;
 }
 
 export function loadConfig(env: Env): Config {
@@ -184,6 +205,7 @@ export function loadConfig(env: Env): Config {
     gatewayApiKeys,
     allowAnonymous,
     introspection: flag(env, 'INTROSPECTION', !production),
+    trustedDocuments: readTrustedDocuments(env.TRUSTED_DOCUMENTS?.trim() || null),
     graphqlJit: flag(env, 'GRAPHQL_JIT', true),
     csrfPrevention: flag(env, 'CSRF_PREVENTION', true),
     limits: {

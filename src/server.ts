@@ -8,6 +8,7 @@ import { PothosValidationError } from '@pothos/core';
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
+import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, maskError as yogaMaskError, type YogaServerInstance, type YogaServerOptions } from 'graphql-yoga';
 import type { Logger } from 'pino';
@@ -112,6 +113,29 @@ function useHealthEndpoints(client: UpstreamClient): Plugin {
       }
     },
   };
+}
+
+/**
+ * Trusted documents: only the operations of the manifest run (first-party clients, built with the same
+ * codegen). A request names one by `documentId` (GraphQL over HTTP) or Apollo's
+ * `extensions.persistedQuery.sha256Hash`; any other document is refused before anything runs.
+ */
+function useTrustedDocuments(manifest: Record<string, string>): Plugin {
+  return usePersistedOperations({
+    allowArbitraryOperations: false,
+    extractPersistedOperationId: (params) => {
+      const request = params as { documentId?: unknown; extensions?: { persistedQuery?: { sha256Hash?: unknown } } };
+      const id = request.documentId ?? request.extensions?.persistedQuery?.sha256Hash;
+      return typeof id === 'string' ? id : null;
+    },
+    // GraphQL Code Generator writes `sha256:<hex>` keys; clients may send the bare hex.
+    getPersistedOperation: (id) => manifest[id] ?? manifest[`sha256:${id}`] ?? null,
+    customErrors: {
+      notFound: { message: 'This document is not among the trusted documents.', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND', http: { status: 400 } } },
+      persistedQueryOnly: { message: 'Only trusted documents may run here: send a documentId.', extensions: { code: 'PERSISTED_QUERY_ONLY', http: { status: 400 } } },
+      keyNotFound: { message: 'Send a documentId naming a trusted document.', extensions: { code: 'PERSISTED_QUERY_ONLY', http: { status: 400 } } },
+    },
+  }) as Plugin;
 }
 
 /** Lets only callers that present the shared secret reach the subgraph endpoint (the router). */
@@ -225,7 +249,10 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     graphqlEndpoint: '/graphql',
     // Compiled execution doubled the throughput of a 100-call page (issue 5, docs/benchmarks.md). Only on
     // the public endpoint: for `_entities` graphql-jit reports a failed list item differently.
-    plugins: config.graphqlJit ? [useGraphQlJit() as Plugin] : [],
+    plugins: [
+      ...(config.trustedDocuments ? [useTrustedDocuments(config.trustedDocuments)] : []),
+      ...(config.graphqlJit ? [useGraphQlJit() as Plugin] : []),
+    ],
     graphiql: config.graphiql
       ? {
           title: 'Calls gateway',

@@ -30,6 +30,7 @@ describe('loadConfig', () => {
       gatewayApiKeys: [],
       allowAnonymous: false,
       introspection: true,
+      trustedDocuments: null,
       graphqlJit: true,
       csrfPrevention: true,
       limits: {
@@ -124,6 +125,7 @@ describe('loadConfig', () => {
       gatewayApiKeys: ['frontend-key-0123456789', 'backoffice-key-0123456789'],
       allowAnonymous: true,
       introspection: false,
+      trustedDocuments: null,
       graphqlJit: false,
       csrfPrevention: false,
       limits: {
