@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import { requestStats } from './logging.js';
+import { requestSpan } from './tracing.js';
 import type { SizeLimits } from './pagination/arguments.js';
 import type { UpstreamClient } from './upstream/client.js';
 import { createLoaders, type LoaderOptions, type Loaders } from './upstream/loaders.js';
@@ -75,6 +76,7 @@ export function createContext(deps: ContextDependencies, request: Request): Gate
       callConcurrency: deps.callConcurrency,
       inFlight: deps.inFlight,
       signal: request.signal,
+      parentSpan: requestSpan(request),
       onCall: stats
         ? () => {
             stats.upstreamRequests++;

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logging.js';
 import { createGateway } from './server.js';
+import { startTracing } from './tracing.js';
 import { DEMO_TOKEN } from './simulator/data.js';
 import { startSimulator } from './simulator/server.js';
 
@@ -69,6 +70,8 @@ async function primary(config: Config): Promise<void> {
 
 async function serve(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
+  const stopTracing = await startTracing(process.env);
+  if (stopTracing) logger.info('OpenTelemetry tracing on (OTLP/HTTP)');
   const worker = cluster.isWorker;
   const demo = worker ? process.env.CALLS_GATEWAY_DEMO === '1' : config.upstreamBaseUrl === null;
   const simulator = !worker && demo ? await startSimulator({ host: '127.0.0.1', port: 0, recordRequests: false }) : null;
@@ -101,7 +104,7 @@ async function serve(config: Config): Promise<void> {
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     server.close(() => {
-      void Promise.all([gateway.close(), simulator?.close()]).then(() => {
+      void Promise.all([gateway.close(), simulator?.close(), stopTracing?.()]).then(() => {
         logger.flush();
         process.exit(0);
       });

@@ -17,6 +17,7 @@ import { createContext, createTokenResolver, type GatewayContext } from './conte
 import { GatewayError } from './errors.js';
 import { createLogger, useRequestLogging, yogaLogging } from './logging.js';
 import { createMetrics, type GatewayMetrics } from './metrics.js';
+import { useTracing } from './tracing.js';
 import { useCostLimit, useDocumentLimits, useRequestBodyLimit } from './protections.js';
 import { schema, subgraphSchema } from './schema/index.js';
 import { createUpstreamClient, type UpstreamCallInfo, type UpstreamClient, type UpstreamClientOptions } from './upstream/client.js';
@@ -234,6 +235,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   // yoga's Plugin type is invariant in its context; these plugins use only the initial context.
   const protections: Plugin<Record<string, any>>[] = [
     useHealthEndpoints(client),
+    useTracing(),
     ...(metrics ? [metrics.plugin] : []),
     useRequestLogging(logger),
     ...(config.csrfPrevention ? [useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight'] })] : []),

@@ -5,6 +5,7 @@
  * back-off inside a retry budget; a circuit breaker; 429 back-off and bulkheads per API key; no
  * redirects followed; every failure a GatewayError whose message carries no upstream URL, body or token.
  */
+import { context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Pool, errors as undiciErrors } from 'undici';
 import {
   backoffMs,
@@ -69,6 +70,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Told about every attempt made for this call. */
   onCall?: (info: UpstreamCallInfo) => void;
+  /** The caller's trace span: each attempt gets a child span (tracing.ts). */
+  parentSpan?: Span;
 }
 
 export interface UpstreamClient {
@@ -269,6 +272,14 @@ export function createUpstreamClient(
         }
         const { probe } = breaker.admit();
         const started = performance.now();
+        // The path's template only: ids, filters and credentials stay out of traces.
+        const span = call.parentSpan
+          ? trace.getTracer('calls-gateway').startSpan(
+              `GET ${path.startsWith('/user/calls/') ? '/user/calls/{id}' : '/user/calls'}`,
+              { kind: SpanKind.CLIENT, attributes: { 'http.request.method': 'GET', 'url.template': path.startsWith('/user/calls/') ? '/user/calls/{id}' : '/user/calls', 'calls_gateway.attempt': attempt } },
+              trace.setSpan(context.active(), call.parentSpan),
+            )
+          : undefined;
         const attemptSignal = AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, Math.min(options.attemptTimeoutMs, deadlineAt - clock.now())))]);
         let status: number | null = null;
         try {
@@ -276,11 +287,19 @@ export function createUpstreamClient(
           status = result.status;
           breaker.record('success', probe);
           report({ path, status, durationMs: performance.now() - started, outcome: result.body === null ? 'not_found' : 'ok', attempt });
+          span?.setAttribute('http.response.status_code', status);
+          span?.end();
           return result.body;
         } catch (raw) {
           status = (raw as { status?: number }).status ?? null;
           const error = transportError(raw, deadline, attemptSignal, call.signal);
           report({ path, status, durationMs: performance.now() - started, outcome: 'error', attempt });
+          if (span) {
+            if (status !== null) span.setAttribute('http.response.status_code', status);
+            span.setAttribute('error.type', error.code);
+            span.setStatus({ code: SpanStatusCode.ERROR });
+            span.end();
+          }
           if (call.signal?.aborted && !deadline.aborted) {
             breaker.release(probe);
             throw error;

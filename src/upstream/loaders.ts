@@ -30,6 +30,8 @@ export interface LoaderOptions {
   signal?: AbortSignal;
   /** Told about every upstream attempt of this operation (request logs count them). */
   onCall?: (info: UpstreamCallInfo) => void;
+  /** The operation's trace span, parent of the upstream spans. */
+  parentSpan?: CallOptions['parentSpan'];
   onWarnings?: (warnings: NormalizeWarning[]) => void;
   /**
    * Shared by all requests of a gateway: identical upstream requests in flight at the same time, from
@@ -59,7 +61,7 @@ export function createLoaders(options: LoaderOptions): Loaders {
   };
   const callOptions = (): CallOptions => {
     if (token === null) throw new UnauthenticatedError('This field needs an "Authorization: Bearer <API key>" header.');
-    return { token, signal, onCall: options.onCall };
+    return { token, signal, onCall: options.onCall, parentSpan: options.parentSpan };
   };
   const tokenKey = token === null ? null : keyId(token);
   /** Runs `task` alone, or joins an identical request of the same API key already on its way. */
