@@ -253,7 +253,12 @@ export function createUpstreamClient(
 
   async function getJson(path: string, call: CallOptions, allowNotFound: boolean): Promise<unknown> {
     const deadlineAt = clock.now() + options.timeoutMs;
-    const deadline = AbortSignal.timeout(options.timeoutMs);
+    // Timers we hold and clear, not AbortSignal.timeout(): a timeout signal that only an
+    // AbortSignal.any() composite refers to can be garbage-collected before it fires (seen here: a cold
+    // process's first attempt never timed out).
+    const deadlineController = new AbortController();
+    const deadlineTimer = setTimeout(() => deadlineController.abort(new DOMException('deadline', 'TimeoutError')), options.timeoutMs);
+    const deadline = deadlineController.signal;
     const signal = call.signal ? AbortSignal.any([deadline, call.signal]) : deadline;
     const key = keyId(call.token);
     const report = (info: UpstreamCallInfo) => {
@@ -280,7 +285,12 @@ export function createUpstreamClient(
               trace.setSpan(context.active(), call.parentSpan),
             )
           : undefined;
-        const attemptSignal = AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, Math.min(options.attemptTimeoutMs, deadlineAt - clock.now())))]);
+        const attemptController = new AbortController();
+        const attemptTimer = setTimeout(
+          () => attemptController.abort(new DOMException('attempt', 'TimeoutError')),
+          Math.max(1, Math.min(options.attemptTimeoutMs, deadlineAt - clock.now())),
+        );
+        const attemptSignal = AbortSignal.any([signal, attemptController.signal]);
         let status: number | null = null;
         try {
           const result = await exchange(path, call.token, attemptSignal, allowNotFound);
@@ -315,9 +325,12 @@ export function createUpstreamClient(
           await sleep(pause, signal).catch(() => {
             throw transportError(undefined, deadline, attemptSignal, call.signal);
           });
+        } finally {
+          clearTimeout(attemptTimer);
         }
       }
     } finally {
+      clearTimeout(deadlineTimer);
       release();
     }
   }
