@@ -125,6 +125,45 @@ describe('npm start (src/main.ts)', () => {
     }
   }, 40_000);
 
+  it('on SIGTERM stops accepting, finishes the request in flight, then exits 0', async () => {
+    const slow = await startSimulator({ latencyMs: 1_500 });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', UPSTREAM_BASE_URL: slow.url, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let output = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no listening line: ${output}`)), 20_000);
+        child.stdout.on('data', (chunk) => {
+          output += String(chunk);
+          const match = /"url":"(http:\/\/[^"]+)"/.exec(output);
+          if (match) {
+            clearTimeout(timer);
+            resolve(match[1]!);
+          }
+        });
+      });
+      const inFlight = fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_TOKEN}` },
+        body: JSON.stringify({ query: '{ calls(first: 2) { totalCount } }' }),
+      });
+      await new Promise((r) => setTimeout(r, 400));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 100));
+      await expect(fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' })).rejects.toThrow();
+      const response = await inFlight;
+      expect(response.status).toBe(200);
+      expect(((await response.json()) as { data: unknown }).data).toEqual({ calls: { totalCount: 2500 } });
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await slow.close();
+    }
+  }, 40_000);
+
   it('refuses a bad configuration with a message naming the variable', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       env: { ...process.env, PORT: 'eighty', UPSTREAM_BASE_URL: '' },
