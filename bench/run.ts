@@ -2,12 +2,13 @@
  * `npm run bench -- <name>`: the benchmarks. Each measures against a baseline in the same run and
  * writes its figures to bench/results/.
  *   compare  (default) rest vs minimal proxy vs this gateway vs Mesh, several scenarios (bench/compare.ts)
+ *   render   rewrite docs/benchmarks.md from bench/results/latest.json
  *   soak     steady load, heap and sockets sampled (bench/soak.ts)
  */
-import { compare } from './compare.js';
+import { compare, render } from './compare.js';
 import { soak } from './soak.js';
 
-const benches: Record<string, () => Promise<boolean>> = { compare, soak };
+const benches: Record<string, () => Promise<boolean>> = { compare, render, soak };
 const name = process.argv[2] ?? 'compare';
 const run = benches[name];
 if (!run) {
