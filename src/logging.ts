@@ -61,6 +61,15 @@ export interface RequestStats {
 
 const statsByRequest = new WeakMap<Request, RequestStats>();
 
+/**
+ * The operation a request names: `operationName`, else the name of the document's first operation.
+ * Read from the parameters, before parsing, so that logs, metrics and traces agree even for requests
+ * that never get as far as execution.
+ */
+export function operationNameOf(params: { operationName?: string | null; query?: string | null }): string | null {
+  return params.operationName ?? /(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/.exec(params.query ?? '')?.[1] ?? null;
+}
+
 /** The running request's counters, shared by the context (which counts upstream requests) and the log line. */
 export function requestStats(request: Request): RequestStats | undefined {
   return statsByRequest.get(request);
@@ -79,15 +88,7 @@ export function useRequestLogging(logger: Logger): Plugin {
     },
     onParams({ params, request }) {
       const stats = statsByRequest.get(request);
-      if (stats) stats.operationName = params.operationName ?? null;
-    },
-    onExecute({ args }) {
-      const request = (args.contextValue as { request?: Request }).request;
-      const stats = request && statsByRequest.get(request);
-      if (stats && !stats.operationName) {
-        const operation = args.document.definitions.find((d: { kind: string }) => d.kind === 'OperationDefinition');
-        stats.operationName = operation && 'name' in operation ? (operation.name?.value ?? null) : null;
-      }
+      if (stats) stats.operationName = operationNameOf(params);
     },
     onResponse({ request, response }) {
       const stats = statsByRequest.get(request);

@@ -6,6 +6,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Plugin } from 'graphql-yoga';
+import { operationNameOf } from './logging.js';
 import type { UpstreamCallInfo } from './upstream/client.js';
 
 export interface GatewayMetrics {
@@ -88,7 +89,7 @@ export function createMetrics(state: () => { breaker: 'closed' | 'open' | 'half-
     },
     onParams({ params, request }) {
       const entry = started.get(request);
-      if (entry) entry.operation = operationLabel(params.operationName ?? /(?:query|mutation)\s+([_A-Za-z][_0-9A-Za-z]*)/.exec(params.query ?? '')?.[1]);
+      if (entry) entry.operation = operationLabel(operationNameOf(params));
     },
     onResultProcess({ request, result }) {
       const entry = started.get(request);

@@ -6,6 +6,7 @@
  */
 import { type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Plugin } from 'graphql-yoga';
+import { operationNameOf } from './logging.js';
 
 export const TRACER_NAME = 'calls-gateway';
 export const tracer = () => trace.getTracer(TRACER_NAME);
@@ -51,7 +52,7 @@ export function useTracing(): Plugin {
     onParams({ params, request }) {
       const span = spans.get(request);
       if (!span) return;
-      const name = params.operationName ?? /(?:query|mutation)\s+([_A-Za-z][_0-9A-Za-z]*)/.exec(params.query ?? '')?.[1];
+      const name = operationNameOf(params);
       if (name) {
         span.updateName(`graphql ${name.slice(0, 64)}`);
         span.setAttribute('graphql.operation.name', name.slice(0, 64));

@@ -1,9 +1,7 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEMO_TOKEN } from '../src/simulator/data.js';
 import { CallIdsPageDocument } from './gql/graphql.js';
-import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { closedPort, startTestGateway, type TestGateway } from './support/gateway.js';
 
 let gw: TestGateway | undefined;
 afterEach(async () => {
@@ -70,10 +68,7 @@ describe('liveness and readiness', () => {
   });
 
   it('not ready (503) when the upstream cannot be reached, but still live', async () => {
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise((r) => probe.close(r));
+    const port = await closedPort();
     gw = await startTestGateway({ config: { upstreamBaseUrl: `http://127.0.0.1:${port}/api` } });
     expect((await gw.gateway.fetch('http://gw/health/ready')).status).toBe(503);
     expect((await gw.gateway.fetch('http://gw/health/live')).status).toBe(200);

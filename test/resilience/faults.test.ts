@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DEMO_TOKEN, SECOND_TENANT_TOKEN } from '../../src/simulator/data.js';
 import type { SimFault } from '../../src/simulator/server.js';
 import { CallIdsPageDocument } from '../gql/graphql.js';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { closedPort, startTestGateway, type TestGateway } from '../support/gateway.js';
 
 const PAGE = { first: 5 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -151,10 +151,7 @@ describe('upstream faults (reliability.md §6)', () => {
   });
 
   it('F7: a refused connection is UPSTREAM_UNAVAILABLE within the connect timeout, and the gateway stays healthy', async () => {
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise((r) => probe.close(r));
+    const port = await closedPort();
     gw = await startTestGateway({ config: { upstreamBaseUrl: `http://127.0.0.1:${port}/api` } });
     const { result, ms } = await timed(() => gw!.query(CallIdsPageDocument, PAGE));
     expect(result.body.errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');

@@ -84,3 +84,13 @@ export async function startTestGateway(
     },
   };
 }
+
+/** A loopback port nothing listens on (bound, then released), for "upstream unreachable" cases. */
+export async function closedPort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}

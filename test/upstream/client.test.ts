@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.js';
 import { loadConfig } from '../../src/config.js';
 import { upstreamClientOptions } from '../../src/server.js';
+import { closedPort } from '../support/gateway.js';
 import { createUpstreamClient, parseRetryAfter, splitBaseUrl, type UpstreamClient, type UpstreamClientOptions } from '../../src/upstream/client.js';
 
 const TOKEN = 'tok-SECRET-123';
@@ -158,10 +159,7 @@ describe('upstream client', () => {
   });
 
   it('an unreachable upstream is UPSTREAM_UNAVAILABLE', async () => {
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise((r) => probe.close(r));
+    const port = await closedPort();
     const c = client({ baseUrl: `http://127.0.0.1:${port}/api` });
     expect((await failure(c.listCalls(new URLSearchParams(), auth))).code).toBe('UPSTREAM_UNAVAILABLE');
     await c.close();
