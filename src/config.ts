@@ -40,6 +40,10 @@ export interface Config {
   pageSizeDefault: number;
   /** `PAGE_SIZE_MAX`: largest `first`/`last`. @default 100 */
   pageSizeMax: number;
+  /** `STATS_MAX_CALLS`: calls `callStats` reads at most; beyond that it says `complete: false`. @default 10000 */
+  statsMaxCalls: number;
+  /** `STATS_TTL_MS`: identical `callStats` of the same caller within this time reuse the result. @default 10000 */
+  statsTtlMs: number;
   /** `CALL_LOOKUP_CONCURRENCY`: `GET /user/calls/{id}` in flight at once per operation. @default 8 */
   callConcurrency: number;
   /** `CURSOR_SECRET`: signs cursors; set it (same value on every replica) so cursors cannot be forged. */
@@ -198,6 +202,8 @@ export function loadConfig(env: Env): Config {
     pageSizeDefault,
     pageSizeMax,
     callConcurrency: integer(env, 'CALL_LOOKUP_CONCURRENCY', 8, 1, 100),
+    statsMaxCalls: integer(env, 'STATS_MAX_CALLS', 10_000, 100, 100_000),
+    statsTtlMs: integer(env, 'STATS_TTL_MS', 10_000, 0, 600_000),
     cursorSecret: env.CURSOR_SECRET || DEFAULT_CURSOR_SECRET,
     corsOrigins: origins ? (origins === '*' ? '*' : origins.split(',').map((o) => o.trim()).filter(Boolean)) : production ? [] : '*',
     graphiql: flag(env, 'GRAPHIQL', !production),

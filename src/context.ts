@@ -8,11 +8,22 @@ import { requestStats } from './logging.js';
 import { requestSpan } from './tracing.js';
 import type { SizeLimits } from './pagination/arguments.js';
 import type { UpstreamClient } from './upstream/client.js';
+import type { TtlCache } from './upstream/coalesce.js';
 import { createLoaders, type LoaderOptions, type Loaders } from './upstream/loaders.js';
+import { keyId } from './upstream/resilience.js';
+import type { CallTotals } from './upstream/stats.js';
+
+/** What `callStats` computes: the totals plus the size of the whole filtered list. */
+export interface CallStatsResult extends CallTotals {
+  count: number;
+}
 import type { NormalizeOptions } from './upstream/normalize.js';
 
 export interface GatewayContext {
   loaders: Loaders;
+  /** Hash of the API key used upstream (never the key); null without one. Keys per-caller memory. */
+  callerKey: string | null;
+  stats: { maxCalls: number; cache: TtlCache<CallStatsResult> };
   cursorSecret: string;
   pageSizes: SizeLimits;
   logger: Logger;
@@ -57,6 +68,7 @@ export interface ContextDependencies {
   normalize: NormalizeOptions;
   callConcurrency: number;
   inFlight?: LoaderOptions['inFlight'];
+  stats: GatewayContext['stats'];
 }
 
 /** `Authorization: Bearer <token>` -> token; anything else -> null (the resolvers then answer UNAUTHENTICATED). */
@@ -84,6 +96,8 @@ export function createContext(deps: ContextDependencies, request: Request): Gate
         : undefined,
       onWarnings: (warnings) => deps.logger.warn({ warnings }, 'repaired malformed upstream values'),
     }),
+    callerKey: token === null ? null : keyId(token),
+    stats: deps.stats,
     cursorSecret: deps.cursorSecret,
     pageSizes: deps.pageSizes,
     logger: deps.logger,

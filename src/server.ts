@@ -13,7 +13,7 @@ import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, maskError as yogaMaskError, type YogaServerInstance, type YogaServerOptions } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { createContext, createTokenResolver, type GatewayContext } from './context.js';
+import { type CallStatsResult, createContext, createTokenResolver, type GatewayContext } from './context.js';
 import { GatewayError } from './errors.js';
 import { createLogger, useRequestLogging, yogaLogging } from './logging.js';
 import { createMetrics, type GatewayMetrics } from './metrics.js';
@@ -21,7 +21,7 @@ import { useTracing } from './tracing.js';
 import { useCostLimit, useDocumentLimits, useRequestBodyLimit } from './protections.js';
 import { schema, subgraphSchema } from './schema/index.js';
 import { createUpstreamClient, type UpstreamCallInfo, type UpstreamClient, type UpstreamClientOptions } from './upstream/client.js';
-import { InFlight } from './upstream/coalesce.js';
+import { InFlight, TtlCache } from './upstream/coalesce.js';
 import type { Call, CallPage } from './upstream/model.js';
 
 export type GatewayConfig = Omit<Config, 'port' | 'host' | 'upstreamBaseUrl'> & { upstreamBaseUrl: string };
@@ -218,6 +218,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     normalize: { timeZone: config.upstreamTimezone },
     callConcurrency: config.callConcurrency,
     inFlight: config.upstreamCoalesce ? { pages: new InFlight<CallPage>(), calls: new InFlight<Call | null>() } : undefined,
+    stats: { maxCalls: config.statsMaxCalls, cache: new TtlCache<CallStatsResult>(config.statsTtlMs) },
   };
   const common: YogaServerOptions<Record<string, never>, GatewayContext> = {
     context: ({ request }) => createContext(deps, request),

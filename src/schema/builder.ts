@@ -26,6 +26,7 @@ export const builder = new SchemaBuilder<{
     DateTime: { Input: Date; Output: Date };
     Date: { Input: Date; Output: Date };
     JSON: { Input: unknown; Output: unknown };
+    Decimal: { Input: string; Output: string };
   };
 }>({
   // Federation last; without the directives plugin registered the subgraph SDL silently loses @key.

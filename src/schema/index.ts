@@ -3,6 +3,7 @@ import { builder } from './builder.js';
 import './transcript.js';
 import './evaluation.js';
 import './call.js';
+import './stats.js';
 
 /** The public schema served at /graphql: no federation fields or directives. */
 export const schema = builder.toSchema({ sortSchema: true });

@@ -39,3 +39,29 @@ export class InFlight<T> {
     return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
   }
 }
+
+/**
+ * Results remembered for a short time, per key (which again includes the caller's API-key hash). A
+ * failed computation is forgotten at once, so an error is never served from memory.
+ */
+export class TtlCache<T> {
+  private readonly entries = new Map<string, { at: number; value: Promise<T> }>();
+  constructor(
+    private readonly ttlMs: number,
+    private readonly maxEntries = 1_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get(key: string, compute: () => Promise<T>): Promise<T> {
+    const hit = this.entries.get(key);
+    if (hit && this.now() - hit.at < this.ttlMs) return hit.value;
+    const value = compute();
+    this.entries.delete(key);
+    this.entries.set(key, { at: this.now(), value });
+    value.catch(() => {
+      if (this.entries.get(key)?.value === value) this.entries.delete(key);
+    });
+    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    return value;
+  }
+}

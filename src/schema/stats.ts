@@ -1,0 +1,109 @@
+import { GraphQLError, Kind } from 'graphql';
+import type { CallStatsResult, GatewayContext } from '../context.js';
+import { UpstreamBadResponseError } from '../errors.js';
+import { totalOf } from '../pagination/connection.js';
+import { filterQuery, pageQuery } from '../upstream/filter.js';
+import type { Call } from '../upstream/model.js';
+import { totalsOf } from '../upstream/stats.js';
+import { builder } from './builder.js';
+import { AnsweredByEnum, CallFilterInput, CallStatusEnum, CallTypeEnum } from './call.js';
+
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+builder.scalarType('Decimal', {
+  description: 'An exact decimal number as a string, e.g. `"12.34500000"` (no binary rounding).',
+  serialize: (value) => String(value),
+  parseValue: (value) => {
+    if (typeof value !== 'string' || !DECIMAL.test(value)) throw new GraphQLError('Decimal must be a string like "12.345".');
+    return value;
+  },
+  parseLiteral: (node) => {
+    if (node.kind !== Kind.STRING || !DECIMAL.test(node.value)) throw new GraphQLError('Decimal must be a string like "12.345".');
+    return node.value;
+  },
+});
+
+const DurationStatsRef = builder.objectRef<CallStatsResult>('DurationStats').implement({
+  description: 'Call durations in seconds, over the calls that have one.',
+  fields: (t) => ({
+    total: t.int({ description: 'Sum of all known durations.', resolve: (s) => s.durationTotal }),
+    mean: t.float({ nullable: true, description: 'Mean duration; null when no call has one.', resolve: (s) => s.durationMean }),
+    median: t.float({ nullable: true, description: 'Median duration; null when no call has one.', resolve: (s) => s.durationMedian }),
+  }),
+});
+
+function countType<Name extends string>(name: Name, field: string, enumRef: typeof CallStatusEnum | typeof CallTypeEnum | typeof AnsweredByEnum, what: string) {
+  return builder.objectRef<{ key: string; count: number }>(name).implement({
+    description: `How many of the scanned calls have this ${what}.`,
+    fields: (t) => ({
+      [field]: t.field({ type: enumRef as typeof CallStatusEnum, description: `The ${what}.`, resolve: (c) => c.key as never }),
+      count: t.int({ description: 'Number of calls.', resolve: (c) => c.count }),
+    }),
+  });
+}
+const StatusCountRef = countType('StatusCount', 'status', CallStatusEnum, 'status');
+const TypeCountRef = countType('TypeCount', 'type', CallTypeEnum, 'type');
+const AnsweredByCountRef = countType('AnsweredByCount', 'answeredBy', AnsweredByEnum, 'answeredBy (UNKNOWN also counts calls without one)');
+
+const entries = (map: Map<string, number>) => [...map].map(([key, count]) => ({ key, count })).sort((a, b) => b.count - a.count || a.key.localeCompare(b.key));
+
+const CallStatsRef = builder.objectRef<CallStatsResult>('CallStats').implement({
+  description:
+    'Totals over the whole filtered call list, computed by reading it (the REST API has no aggregates). Up to STATS_MAX_CALLS calls are read; beyond that `complete` is false and the totals cover the first `scannedCount` calls of the list.',
+  fields: (t) => ({
+    count: t.int({ description: 'How many calls match the filter (the upstream `total`).', resolve: (s) => s.count }),
+    complete: t.boolean({ description: 'True when every matching call was read, so the totals are over all of them.', resolve: (s) => s.scannedCount >= s.count }),
+    scannedCount: t.int({ description: 'How many calls the totals are computed over.', resolve: (s) => s.scannedCount }),
+    totalCost: t.field({ type: 'Decimal', description: 'Exact sum of `totalCost`; calls without one count as zero.', resolve: (s) => s.totalCost }),
+    carrierCost: t.field({ type: 'Decimal', description: 'Exact sum of `carrierCost`; calls without one count as zero.', resolve: (s) => s.carrierCost }),
+    durationSeconds: t.field({ type: DurationStatsRef, description: 'Total, mean and median duration.', resolve: (s) => s }),
+    byStatus: t.field({ type: [StatusCountRef], description: 'Calls per status, most frequent first.', resolve: (s) => entries(s.byStatus) }),
+    byType: t.field({ type: [TypeCountRef], description: 'Calls per type, most frequent first.', resolve: (s) => entries(s.byType) }),
+    byAnsweredBy: t.field({ type: [AnsweredByCountRef], description: 'Calls per answeredBy, most frequent first.', resolve: (s) => entries(s.byAnsweredBy) }),
+  }),
+});
+
+const PAGE = 100;
+
+/**
+ * Reads the filtered list with `per_page=100` pages: the first for the total, then the rest at once
+ * (the upstream client's per-key and global limits pace them). Any page failing fails the whole result:
+ * totals over a list with a hole would look complete and be wrong.
+ */
+async function computeStats(filter: URLSearchParams, context: GatewayContext): Promise<CallStatsResult> {
+  const load = async (page: number) => {
+    const result = await context.loaders.page.load(pageQuery(filter, PAGE, page));
+    return { request: { perPage: PAGE, page }, items: result.calls, total: result.total, lastPage: result.lastPage };
+  };
+  const first = await load(1);
+  const count = totalOf([first]) ?? (first.lastPage !== null ? null : first.items.length);
+  if (count === null) throw new UpstreamBadResponseError('The upstream did not say how many calls match.');
+  const wanted = Math.min(count, context.stats.maxCalls);
+  const pages = [first, ...(await Promise.all(Array.from({ length: Math.max(0, Math.ceil(wanted / PAGE) - 1) }, (_, i) => load(i + 2))))];
+  // Calls can move between pages while they are read; each is counted once.
+  const seen = new Set<number>();
+  const calls: Call[] = [];
+  for (const page of pages) {
+    for (const call of page.items) {
+      if (calls.length >= wanted || seen.has(call.callId)) continue;
+      seen.add(call.callId);
+      calls.push(call);
+    }
+  }
+  return { count, ...totalsOf(calls) };
+}
+
+builder.queryField('callStats', (t) =>
+  t.field({
+    type: CallStatsRef,
+    description:
+      'Counts and totals (cost, duration, by status, type and answeredBy) over every call that matches the filter. Reads the list upstream, so it costs up to STATS_MAX_CALLS / 100 requests; repeated by the same caller within STATS_TTL_MS it is answered from memory.',
+    args: { filter: t.arg({ type: CallFilterInput, required: false, description: 'Narrows the calls counted; see CallFilter.' }) },
+    // It may read STATS_MAX_CALLS / 100 pages; each counts like a field of ten.
+    complexity: (_args, context) => ({ field: Math.ceil(context.stats.maxCalls / PAGE) * 10 }),
+    resolve: (_root, args, context) => {
+      const filter = filterQuery(args.filter);
+      if (context.callerKey === null) return computeStats(filter, context);
+      return context.stats.cache.get(`${context.callerKey}\u0000${filter.toString()}`, () => computeStats(filter, context));
+    },
+  }),
+);
