@@ -40,6 +40,8 @@ export interface Config {
   pageSizeDefault: number;
   /** `PAGE_SIZE_MAX`: largest `first`/`last`. @default 100 */
   pageSizeMax: number;
+  /** `DRIFT_SEARCH_ROWS`: rows searched on each side when a cursor's call moved. @default 200 */
+  driftSearchRows: number;
   /** `STATS_MAX_CALLS`: calls `callStats` reads at most; beyond that it says `complete: false`. @default 10000 */
   statsMaxCalls: number;
   /** `STATS_TTL_MS`: identical `callStats` of the same caller within this time reuse the result. @default 10000 */
@@ -202,6 +204,7 @@ export function loadConfig(env: Env): Config {
     pageSizeDefault,
     pageSizeMax,
     callConcurrency: integer(env, 'CALL_LOOKUP_CONCURRENCY', 8, 1, 100),
+    driftSearchRows: integer(env, 'DRIFT_SEARCH_ROWS', 200, 0, 1_000),
     statsMaxCalls: integer(env, 'STATS_MAX_CALLS', 10_000, 100, 100_000),
     statsTtlMs: integer(env, 'STATS_TTL_MS', 10_000, 0, 600_000),
     cursorSecret: env.CURSOR_SECRET || DEFAULT_CURSOR_SECRET,

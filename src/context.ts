@@ -24,6 +24,8 @@ export interface GatewayContext {
   /** Hash of the API key used upstream (never the key); null without one. Keys per-caller memory. */
   callerKey: string | null;
   stats: { maxCalls: number; cache: TtlCache<CallStatsResult> };
+  /** Rows searched on each side of a moved cursor anchor. */
+  driftSearchRows: number;
   cursorSecret: string;
   pageSizes: SizeLimits;
   logger: Logger;
@@ -69,6 +71,7 @@ export interface ContextDependencies {
   callConcurrency: number;
   inFlight?: LoaderOptions['inFlight'];
   stats: GatewayContext['stats'];
+  driftSearchRows: number;
 }
 
 /** `Authorization: Bearer <token>` -> token; anything else -> null (the resolvers then answer UNAUTHENTICATED). */
@@ -98,6 +101,7 @@ export function createContext(deps: ContextDependencies, request: Request): Gate
     }),
     callerKey: token === null ? null : keyId(token),
     stats: deps.stats,
+    driftSearchRows: deps.driftSearchRows,
     cursorSecret: deps.cursorSecret,
     pageSizes: deps.pageSizes,
     logger: deps.logger,

@@ -219,6 +219,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     callConcurrency: config.callConcurrency,
     inFlight: config.upstreamCoalesce ? { pages: new InFlight<CallPage>(), calls: new InFlight<Call | null>() } : undefined,
     stats: { maxCalls: config.statsMaxCalls, cache: new TtlCache<CallStatsResult>(config.statsTtlMs) },
+    driftSearchRows: config.driftSearchRows,
   };
   const common: YogaServerOptions<Record<string, never>, GatewayContext> = {
     context: ({ request }) => createContext(deps, request),

@@ -2,13 +2,25 @@
  * Opaque connection cursors (Relay Cursor Connections spec §4: cursors are opaque strings).
  * A cursor carries the absolute row offset it stands for, a tag of the filter it was issued under and a
  * MAC, so that a cursor from another filter, another connection or an edited one is refused before any
- * upstream request. Format, base64url of: `cur1:<offset>:<filterTag>:<mac>`; the `cur1` prefix is the
- * version, so a later format can live next to this one.
+ * upstream request. Format, base64url of `cur2:<offset>:<filterTag>:<anchorId>:<anchorCreatedMs>:<mac>`,
+ * where the anchor is the call the cursor points at (issue 7: drift-proof pagination). Version 1 cursors,
+ * `cur1:<offset>:<filterTag>:<mac>`, have no anchor and are still accepted.
  */
 import { createHash, hash, timingSafeEqual } from 'node:crypto';
 import { BadUserInputError } from '../errors.js';
 
-const VERSION = 'cur1';
+const VERSION = 'cur2';
+
+/** The call a cursor points at: what the next page checks it is still where the cursor says. */
+export interface CursorAnchor {
+  callId: number;
+  createdAtMs: number;
+}
+
+export interface DecodedCursor {
+  offset: number;
+  anchor: CursorAnchor | null;
+}
 const MAC_BYTES = 9;
 
 export interface CursorKey {
@@ -32,25 +44,28 @@ function mac(body: string, secret: string): Buffer {
 }
 
 export interface CursorCodec {
-  encode(offset: number): string;
+  encode(offset: number, anchor?: CursorAnchor): string;
   /** Throws BAD_USER_INPUT, naming `argName`, for a foreign, altered or other-filter cursor. */
   decode(cursor: string, argName: string): number;
+  /** Like `decode`, with the anchor (null for version 1 cursors). */
+  decodeAnchored(cursor: string, argName: string): DecodedCursor;
 }
 
 /** A codec for one filter: the filter's tag is computed once, not once per edge. */
 export function cursorCodec(key: CursorKey): CursorCodec {
   const tag = filterTag(key.filterKey);
   return {
-    encode(offset) {
-      const body = `${VERSION}:${offset}:${tag}`;
+    encode(offset, anchor) {
+      const body = anchor ? `${VERSION}:${offset}:${tag}:${anchor.callId}:${anchor.createdAtMs}` : `cur1:${offset}:${tag}`;
       return Buffer.from(`${body}:${mac(body, key.secret).toString('base64url')}`).toString('base64url');
     },
-    decode: (cursor, argName) => decodeCursor(cursor, key, argName),
+    decode: (cursor, argName) => decodeAnchoredCursor(cursor, key, argName).offset,
+    decodeAnchored: (cursor, argName) => decodeAnchoredCursor(cursor, key, argName),
   };
 }
 
-export function encodeCursor(offset: number, key: CursorKey): string {
-  return cursorCodec(key).encode(offset);
+export function encodeCursor(offset: number, key: CursorKey, anchor?: CursorAnchor): string {
+  return cursorCodec(key).encode(offset, anchor);
 }
 
 /**
@@ -58,31 +73,35 @@ export function encodeCursor(offset: number, key: CursorKey): string {
  * wrong: not one of our cursors, altered, or issued for another filter.
  */
 export function decodeCursor(cursor: string, key: CursorKey, argName: string): number {
-  const decoded = /^[A-Za-z0-9_-]{1,200}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString() : '';
+  return decodeAnchoredCursor(cursor, key, argName).offset;
+}
+
+export function decodeAnchoredCursor(cursor: string, key: CursorKey, argName: string): DecodedCursor {
+  const decoded = /^[A-Za-z0-9_-]{1,300}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString() : '';
   const parts = decoded.split(':');
-  if (parts.length !== 4 || !parts[0]?.startsWith('cur')) {
-    throw new BadUserInputError(`Argument "${argName}" is not a cursor of this connection.`, {
-      details: { argumentName: argName },
-    });
+  const details = { details: { argumentName: argName } };
+  if (!(parts.length === 4 || parts.length === 6) || !parts[0]?.startsWith('cur')) {
+    throw new BadUserInputError(`Argument "${argName}" is not a cursor of this connection.`, details);
   }
-  const [version, offsetText, tag, macText] = parts as [string, string, string, string];
-  if (version !== VERSION) {
-    throw new BadUserInputError(`Argument "${argName}" is a cursor of an unsupported version; start again without it.`, {
-      details: { argumentName: argName },
-    });
+  const version = parts[0];
+  if (!((version === 'cur1' && parts.length === 4) || (version === VERSION && parts.length === 6))) {
+    throw new BadUserInputError(`Argument "${argName}" is a cursor of an unsupported version; start again without it.`, details);
   }
-  const expected = mac(`${version}:${offsetText}:${tag}`, key.secret);
+  const macText = parts.at(-1)!;
+  const fields = parts.slice(0, -1);
+  const body = fields.join(':');
+  const [, offsetText = '', tag, anchorId, anchorCreated] = fields;
+  const expected = mac(body, key.secret);
   const given = Buffer.from(macText, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected) || !/^(0|[1-9]\d{0,8})$/.test(offsetText)) {
-    throw new BadUserInputError(`Argument "${argName}" is not a valid cursor: it was altered.`, {
-      details: { argumentName: argName },
-    });
+  const numbersOk = /^(0|[1-9]\d{0,8})$/.test(offsetText) && (anchorId === undefined || (/^[1-9]\d{0,15}$/.test(anchorId) && /^-?\d{1,16}$/.test(anchorCreated ?? '')));
+  if (given.length !== expected.length || !timingSafeEqual(given, expected) || !numbersOk) {
+    throw new BadUserInputError(`Argument "${argName}" is not a valid cursor: it was altered.`, details);
   }
   if (tag !== filterTag(key.filterKey)) {
     throw new BadUserInputError(
       `Argument "${argName}" was issued for a different filter; start again without a cursor after changing the filter.`,
-      { details: { argumentName: argName } },
+      details,
     );
   }
-  return Number(offsetText);
+  return { offset: Number(offsetText), anchor: anchorId === undefined ? null : { callId: Number(anchorId), createdAtMs: Number(anchorCreated) } };
 }

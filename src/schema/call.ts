@@ -4,6 +4,7 @@ import { BadUserInputError, UpstreamBadResponseError } from '../errors.js';
 import { rangeWithTotal, rowRangeForArgs } from '../pagination/arguments.js';
 import { type WindowRows, totalOf, windowRows } from '../pagination/connection.js';
 import { cursorCodec } from '../pagination/cursor.js';
+import { type Continuation, continueAfter } from '../pagination/drift.js';
 import { planWindow } from '../pagination/window.js';
 import type { GatewayContext } from '../context.js';
 import { filterQuery, pageQuery } from '../upstream/filter.js';
@@ -161,6 +162,7 @@ builder.node(CallRef, {
 
 interface CallConnectionShape {
   edges: { cursor: string; node: Call }[];
+  drift: Continuation | null;
   pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
   total: number | null;
 }
@@ -198,20 +200,44 @@ async function resolveCalls(
   if (range.kind === 'tail' && needTotal) await loadTotal();
   const { start, size } = range.kind === 'tail' ? rangeWithTotal(range, total ?? 0) : range;
 
+  const loadRows = async (from: number, count: number) =>
+    windowRows(await Promise.all(planWindow(from, count).map((r) => loadPage(r.perPage, r.page))), from, count, (call) => call.callId);
+
   let window: WindowRows<Call> = { rows: [], total: null };
-  if (needRows && size > 0 && (range.kind === 'range' || total !== null)) {
-    const pages = await Promise.all(planWindow(start, size).map((r) => loadPage(r.perPage, r.page)));
-    window = windowRows(pages, start, size, (call) => call.callId);
+  let first = start;
+  let drift: Continuation | null = null;
+  const anchor = args.after && args.before == null ? cursors.decodeAnchored(args.after, 'after').anchor : null;
+  if (needRows && size > 0 && anchor && range.kind === 'range') {
+    // Drift-proof continuation (issue 7): fetch the anchor's row too, which the planner can usually
+    // include in the same requests; only when the anchor moved, read DRIFT_SEARCH_ROWS around it.
+    const expected = start - 1;
+    const withAnchor = await loadRows(expected, size + 1);
+    drift = continueAfter(withAnchor.rows.filter((row) => row.offset === expected), anchor, expected);
+    let source = withAnchor;
+    if (drift.status !== 'CLEAN') {
+      const from = Math.max(0, expected - context.driftSearchRows);
+      source = await loadRows(from, expected + context.driftSearchRows + size + 1 - from);
+      drift = continueAfter(source.rows, anchor, expected);
+    }
+    first = drift.start;
+    window = { rows: source.rows.filter((row) => row.offset >= first && row.offset < first + size), total: source.total };
+    if (!totalLoaded) total = window.total;
+  } else if (needRows && size > 0 && (range.kind === 'range' || total !== null)) {
+    window = await loadRows(start, size);
     if (!totalLoaded) total = window.total;
   }
   if (total === null && needTotal && !totalLoaded) await loadTotal();
 
-  const edges = window.rows.map(({ offset, item }) => ({ cursor: cursors.encode(offset), node: item }));
-  const end = start + size;
+  const edges = window.rows.map(({ offset, item }) => ({
+    cursor: cursors.encode(offset, { callId: item.callId, createdAtMs: item.createdAt.getTime() }),
+    node: item,
+  }));
+  const end = first + size;
   return {
     edges,
+    drift: anchor ? (drift ?? { start: first, status: 'CLEAN', shift: 0 }) : null,
     pageInfo: {
-      hasPreviousPage: start > 0,
+      hasPreviousPage: first > 0,
       // Without a total, a full window is taken to mean more may follow.
       hasNextPage: total !== null ? end < total : edges.length === size && size > 0,
       startCursor: edges[0]?.cursor ?? null,
@@ -243,6 +269,24 @@ builder.asEntity(CallRef, {
   },
 });
 
+const DriftStatusEnum = builder.enumType('DriftStatus', {
+  description: 'What the gateway found where the `after` cursor said the previous page ended.',
+  values: {
+    CLEAN: { description: 'The list did not move: the page starts where the cursor said.' },
+    SHIFTED: { description: 'Calls were inserted or deleted before the cursor; the page starts right after its call, wherever that is now.' },
+    ANCHOR_DELETED: { description: "The cursor's call was deleted; the page starts at the first call the list order puts after it." },
+    ANCHOR_NOT_FOUND: { description: "The cursor's call was not within DRIFT_SEARCH_ROWS of its place; the page starts where the cursor said." },
+  } as const,
+});
+
+const PageDriftRef = builder.objectRef<Continuation>('PageDrift').implement({
+  description: 'How a page was corrected for calls inserted into or deleted from the list since the previous page (drift-proof pagination).',
+  fields: (t) => ({
+    status: t.expose('status', { type: DriftStatusEnum, description: 'What was found.' }),
+    shift: t.exposeInt('shift', { description: 'How many rows the page start moved from what the cursor said (positive: calls were inserted before it).' }),
+  }),
+});
+
 builder.queryFields((t) => ({
   call: t.field({
     type: CallRef,
@@ -272,6 +316,13 @@ builder.queryFields((t) => ({
       name: 'CallConnection',
       description: 'A page of calls with cursors, page info and the size of the whole filtered list.',
       fields: (c) => ({
+        drift: c.field({
+          type: PageDriftRef,
+          nullable: true,
+          description:
+            'Whether the list moved since the `after` cursor was issued (calls inserted or deleted upstream) and how this page was corrected; null without an `after` cursor.',
+          resolve: (parent) => (parent as unknown as CallConnectionShape).drift,
+        }),
         totalCount: c.int({
           description: 'How many calls match the filter in all (the upstream `total`), not just on this page.',
           resolve: (parent) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BadUserInputError } from '../../src/errors.js';
-import { decodeCursor, encodeCursor } from '../../src/pagination/cursor.js';
+import { cursorCodec, decodeCursor, encodeCursor } from '../../src/pagination/cursor.js';
 
 const keyA = { filterKey: 'status=completed', secret: 'secret-1' };
 const keyOtherFilter = { filterKey: 'status=failed', secret: 'secret-1' };
@@ -25,6 +25,25 @@ function rejection(cursor: string, key = keyA): BadUserInputError {
 }
 
 describe('cursor codec', () => {
+  it('round-trips an anchored cursor (version 2)', () => {
+    const codec = cursorCodec(keyA);
+    const cursor = codec.encode(42, { callId: 123_456, createdAtMs: 1_754_055_268_525 });
+    expect(Buffer.from(cursor, 'base64url').toString()).toMatch(/^cur2:42:/);
+    expect(codec.decodeAnchored(cursor, 'after')).toEqual({ offset: 42, anchor: { callId: 123_456, createdAtMs: 1_754_055_268_525 } });
+    expect(codec.decode(cursor, 'after')).toBe(42);
+  });
+
+  it('still accepts version 1 cursors, without an anchor', () => {
+    expect(cursorCodec(keyA).decodeAnchored(cursorA, 'after')).toEqual({ offset: 42, anchor: null });
+  });
+
+  it('rejects an anchored cursor whose anchor was edited', () => {
+    const cursor = cursorCodec(keyA).encode(42, { callId: 123_456, createdAtMs: 1_000 });
+    const parts = Buffer.from(cursor, 'base64url').toString().split(':');
+    parts[3] = '654321';
+    expect(() => decodeCursor(b64(parts.join(':')), keyA, 'after')).toThrow(/altered/);
+  });
+
   it.each([0, 1, 42, 999_999, 123_456_789])('round-trips offset %i', (offset) => {
     expect(decodeCursor(encodeCursor(offset, keyA), keyA, 'after')).toBe(offset);
   });
