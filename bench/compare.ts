@@ -96,8 +96,12 @@ const SCENARIOS: Scenario[] = [
     requests: (kind) =>
       Array.from({ length: 10 }, (_, k) => {
         if (isGateway(kind)) {
-          const after = k === 0 ? '' : `, after: "${encodeCursor(15 * k - 1, { filterKey: '', secret: CURSOR_SECRET })}"`;
-          return gql(`{ calls(first: 15${after}) { pageInfo { hasNextPage endCursor } edges { node { ${SCALARS_GQL} } } } }`);
+          // The cursor a client would hold: anchored on the previous page's last call (drift-proof).
+          // bench/fixed-upstream.ts makes row i the call 100000 + CALLS - i, created 97 s before row i - 1.
+          const row = 15 * k - 1;
+          const anchor = { callId: 100_000 + 2_000 - row, createdAtMs: Date.UTC(2026, 9, 31) - row * 97_000 };
+          const after = k === 0 ? '' : `, after: "${encodeCursor(row, { filterKey: '', secret: CURSOR_SECRET }, anchor)}"`;
+          return gql(`{ calls(first: 15${after}) { drift { status } pageInfo { hasNextPage endCursor } edges { node { ${SCALARS_GQL} } } } }`);
         }
         if (kind === 'mesh') return gql(`{ listCalls(per_page: 15, page: ${k + 1}) { ... on CallPage { last_page data { ${SCALARS_MESH} } } } }`);
         return rest(15, k + 1);
@@ -205,7 +209,8 @@ async function check(kind: Kind, url: string, scenario: Scenario): Promise<void>
     const json = (await response.json()) as Record<string, any>;
     const items =
       isGateway(kind) ? json.data?.calls?.edges?.length : kind === 'mesh' ? json.data?.listCalls?.data?.length : json.data?.length;
-    const ok = response.status === 200 && !json.errors && (scenario.items === 0 ? true : items === scenario.items);
+    const drift = isGateway(kind) ? json.data?.calls?.drift : undefined;
+    const ok = response.status === 200 && !json.errors && (scenario.items === 0 ? true : items === scenario.items) && (drift == null || drift.status === 'CLEAN');
     if (!ok) throw new Error(`${kind} ${scenario.name}: unexpected answer ${JSON.stringify(json).slice(0, 500)}`);
   }
 }
