@@ -235,7 +235,8 @@ async function resolveCalls(
   const end = first + size;
   return {
     edges,
-    drift: anchor ? (drift ?? { start: first, status: 'CLEAN', shift: 0 }) : null,
+    // Null when nothing was checked: no anchored `after` cursor, or no rows asked for.
+    drift,
     pageInfo: {
       hasPreviousPage: first > 0,
       // Without a total, a full window is taken to mean more may follow.
@@ -320,7 +321,7 @@ builder.queryFields((t) => ({
           type: PageDriftRef,
           nullable: true,
           description:
-            'Whether the list moved since the `after` cursor was issued (calls inserted or deleted upstream) and how this page was corrected; null without an `after` cursor.',
+            'Whether the list moved since the `after` cursor was issued (calls inserted or deleted upstream) and how this page was corrected; null without an anchored `after` cursor or when no rows were asked for.',
           resolve: (parent) => (parent as unknown as CallConnectionShape).drift,
         }),
         totalCount: c.int({

@@ -117,3 +117,16 @@ describe.each<Order>(['newest-first', 'oldest-first'])('walking %s while the lis
     expect(extra).toBe(0);
   });
 });
+
+describe('drift field', () => {
+  it('is null when nothing was checked: no after cursor, or first: 0', async () => {
+    gw = await startTestGateway({ simulator: { tenants: { [TOKEN]: generateCalls({ seed: 3, count: 40, firstId: 1 }) } } });
+    const start = await gw.query(PAGE, { first: 5 }, { token: TOKEN });
+    const page = (start.body.data as { calls: { drift: unknown; pageInfo: { endCursor: string } } }).calls;
+    expect(page.drift).toBeNull();
+    const empty = await gw.query(PAGE, { first: 0, after: page.pageInfo.endCursor }, { token: TOKEN });
+    expect((empty.body.data as { calls: { drift: unknown } }).calls.drift).toBeNull();
+    const next = await gw.query(PAGE, { first: 5, after: page.pageInfo.endCursor }, { token: TOKEN });
+    expect((next.body.data as { calls: { drift: unknown } }).calls.drift).toEqual({ status: 'CLEAN', shift: 0 });
+  });
+});
