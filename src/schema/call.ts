@@ -2,7 +2,7 @@ import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { GraphQLResolveInfo } from 'graphql';
 import { BadUserInputError, UpstreamBadResponseError } from '../errors.js';
 import { rangeWithTotal, rowRangeForArgs } from '../pagination/arguments.js';
-import { type WindowRows, totalOf, windowRows } from '../pagination/connection.js';
+import { type FetchedPage, type WindowRows, totalOf, windowRows } from '../pagination/connection.js';
 import { cursorCodec } from '../pagination/cursor.js';
 import { type Continuation, continueAfter } from '../pagination/drift.js';
 import { planWindow } from '../pagination/window.js';
@@ -160,6 +160,12 @@ builder.node(CallRef, {
   }),
 });
 
+/** One upstream list page through the per-request loader, in the shape the window helpers read. */
+export async function loadListPage(context: GatewayContext, filter: URLSearchParams, perPage: number, page: number): Promise<FetchedPage<Call>> {
+  const result = await context.loaders.page.load(pageQuery(filter, perPage, page));
+  return { request: { perPage, page }, items: result.calls, total: result.total, lastPage: result.lastPage };
+}
+
 interface CallConnectionShape {
   edges: { cursor: string; node: Call }[];
   drift: Continuation | null;
@@ -179,15 +185,14 @@ async function resolveCalls(
 ): Promise<CallConnectionShape> {
   const filter = filterQuery(args.filter);
   const cursors = cursorCodec({ filterKey: filter.toString(), secret: context.cursorSecret });
-  const range = rowRangeForArgs(args, context.pageSizes, cursors.decode);
+  // `after` is decoded once: its offset for the range, its anchor for the drift check below.
+  const after = args.after == null ? null : cursors.decodeAnchored(args.after, 'after');
+  const range = rowRangeForArgs(args, context.pageSizes, (cursor, name) => (name === 'after' && after ? after.offset : cursors.decode(cursor, name)));
   const selected = selectedFieldNames(info);
   const needRows = selected.has('edges') || selected.has('pageInfo');
   const needTotal = needRows || selected.has('totalCount');
 
-  const loadPage = async (perPage: number, page: number) => {
-    const result = await context.loaders.page.load(pageQuery(filter, perPage, page));
-    return { request: { perPage, page }, items: result.calls, total: result.total, lastPage: result.lastPage };
-  };
+  const loadPage = (perPage: number, page: number) => loadListPage(context, filter, perPage, page);
   let total: number | null = null;
   let totalLoaded = false;
   const loadTotal = async () => {
@@ -206,7 +211,7 @@ async function resolveCalls(
   let window: WindowRows<Call> = { rows: [], total: null };
   let first = start;
   let drift: Continuation | null = null;
-  const anchor = args.after && args.before == null ? cursors.decodeAnchored(args.after, 'after').anchor : null;
+  const anchor = args.before == null ? (after?.anchor ?? null) : null;
   if (needRows && size > 0 && anchor && range.kind === 'range') {
     // Drift-proof continuation (issue 7): fetch the anchor's row too, which the planner can usually
     // include in the same requests; only when the anchor moved, read DRIFT_SEARCH_ROWS around it.

@@ -2,11 +2,11 @@ import { GraphQLError, Kind } from 'graphql';
 import type { CallStatsResult, GatewayContext } from '../context.js';
 import { UpstreamBadResponseError } from '../errors.js';
 import { totalOf } from '../pagination/connection.js';
-import { filterQuery, pageQuery } from '../upstream/filter.js';
+import { filterQuery } from '../upstream/filter.js';
 import type { Call } from '../upstream/model.js';
 import { totalsOf } from '../upstream/stats.js';
 import { builder } from './builder.js';
-import { AnsweredByEnum, CallFilterInput, CallStatusEnum, CallTypeEnum } from './call.js';
+import { AnsweredByEnum, CallFilterInput, CallStatusEnum, CallTypeEnum, loadListPage } from './call.js';
 
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 builder.scalarType('Decimal', {
@@ -70,10 +70,7 @@ const PAGE = 100;
  * totals over a list with a hole would look complete and be wrong.
  */
 async function computeStats(filter: URLSearchParams, context: GatewayContext): Promise<CallStatsResult> {
-  const load = async (page: number) => {
-    const result = await context.loaders.page.load(pageQuery(filter, PAGE, page));
-    return { request: { perPage: PAGE, page }, items: result.calls, total: result.total, lastPage: result.lastPage };
-  };
+  const load = (page: number) => loadListPage(context, filter, PAGE, page);
   const first = await load(1);
   const count = totalOf([first]) ?? (first.lastPage !== null ? null : first.items.length);
   if (count === null) throw new UpstreamBadResponseError('The upstream did not say how many calls match.');
