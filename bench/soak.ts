@@ -54,7 +54,10 @@ const openSockets = () => process.getActiveResourcesInfo().filter((r) => r === '
 
 export async function soak(): Promise<boolean> {
   const { child: simulator, match } = await startChild(['--import', 'tsx', 'bench/simulator-process.ts'], {}, /SIMULATOR (\S+)/);
-  const gateway = createGateway({ ...loadConfig({ LOG_LEVEL: 'silent' }), upstreamBaseUrl: match[1]! }, { logger: createLogger('silent') });
+  const gateway = createGateway(
+    { ...loadConfig({ LOG_LEVEL: 'silent', UPSTREAM_RATE_LIMITS: '999999999/60s' }), upstreamBaseUrl: match[1]! },
+    { logger: createLogger('silent') },
+  );
   const server = createServer(gateway.handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;

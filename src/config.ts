@@ -36,6 +36,17 @@ export interface Config {
   upstreamConnections: number;
   /** `UPSTREAM_MAX_RESPONSE_BYTES`: larger upstream bodies are refused. @default 5242880 */
   upstreamMaxResponseBytes: number;
+  /**
+   * `UPSTREAM_RATE_LIMITS`: each API key's upstream budget, windows that all apply at once
+   * (upstream-contract §5.3). @default 100/60s,20/10s
+   */
+  upstreamRateLimits: RateWindow[];
+  /** `UPSTREAM_CACHE_TTL_MS`: how long upstream answers are served from memory, per key; 0 turns the cache off. @default 5000 */
+  upstreamCacheTtlMs: number;
+  /** `UPSTREAM_CACHE_MAX_BYTES`: upstream body bytes the page cache keeps at most. @default 16777216 */
+  upstreamCacheMaxBytes: number;
+  /** `UPSTREAM_DEBUG_EXTENSION`: add `extensions.upstream` (requests, cache hits, queue wait) to responses; never in production. @default false */
+  upstreamDebugExtension: boolean;
   /** `PAGE_SIZE_DEFAULT`: page size when neither `first` nor `last` is given. @default 20 */
   pageSizeDefault: number;
   /** `PAGE_SIZE_MAX`: largest `first`/`last`. @default 100 */
@@ -85,11 +96,15 @@ export interface Config {
   logLevel: string;
   /** `NODE_ENV` is `production`. */
   production: boolean;
+  /** `SIMULATOR_RATE_LIMITS`: the demo simulator's per-key limits, e.g. `100/60s,20/10s`; `off` is false. */
+  simulatorRateLimits: string | false;
 }
 
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { QueryLimits } from './protections.js';
+import { DOCUMENTED_RATE_LIMITS, parseRateLimits, type RateWindow } from './upstream/budget.js';
+import { DEFAULT_RATE_LIMITS, parseRateLimits as parseSimulatorRateLimits } from './simulator/throttle.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -138,6 +153,26 @@ function readTrustedDocuments(path: string | null): Record<string, string> | nul
   return Object.fromEntries(entries) as Record<string, string>;
 }
 
+/** `UPSTREAM_RATE_LIMITS` (clarifications, "Upstream budget"). */
+function upstreamRateLimits(env: Env): RateWindow[] {
+  const raw = env.UPSTREAM_RATE_LIMITS?.trim() || DOCUMENTED_RATE_LIMITS;
+  try {
+    return parseRateLimits(raw);
+  } catch (error) {
+    throw new ConfigError('UPSTREAM_RATE_LIMITS', `${(error as Error).message}; e.g. ${DOCUMENTED_RATE_LIMITS}`);
+  }
+}
+
+/** `SIMULATOR_RATE_LIMITS`, checked with the simulator's own parser; `off` turns the limits off. */
+function simulatorRateLimits(env: Env): string | false {
+  const raw = env.SIMULATOR_RATE_LIMITS?.trim() || DEFAULT_RATE_LIMITS;
+  try {
+    return parseSimulatorRateLimits(raw).length === 0 ? false : raw;
+  } catch (error) {
+    throw new ConfigError('SIMULATOR_RATE_LIMITS', `${(error as Error).message}, or "off"`);
+  }
+}
+
 export function loadConfig(env: Env): Config {
   const production = env.NODE_ENV === 'production';
   const upstreamBaseUrl = env.UPSTREAM_BASE_URL?.trim() || null;
@@ -184,6 +219,10 @@ export function loadConfig(env: Env): Config {
   const subgraphSecret = env.SUBGRAPH_SECRET || null;
   if (subgraphSecret !== null && subgraphSecret.length < 16) throw new ConfigError('SUBGRAPH_SECRET', 'must be at least 16 characters');
   const workers = env.WORKERS?.trim() === 'auto' ? availableParallelism() : integer(env, 'WORKERS', 1, 1, 64);
+  const upstreamDebugExtension = flag(env, 'UPSTREAM_DEBUG_EXTENSION', false);
+  if (upstreamDebugExtension && production) {
+    throw new ConfigError('UPSTREAM_DEBUG_EXTENSION', 'is for development only; it must be off with NODE_ENV=production');
+  }
   return {
     port: integer(env, 'PORT', 4000, 0, 65535),
     workers,
@@ -201,6 +240,10 @@ export function loadConfig(env: Env): Config {
     upstreamCoalesce: flag(env, 'UPSTREAM_COALESCE', true),
     upstreamConnections: integer(env, 'UPSTREAM_CONNECTIONS', 32, 1, 1024),
     upstreamMaxResponseBytes: integer(env, 'UPSTREAM_MAX_RESPONSE_BYTES', 5 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+    upstreamRateLimits: upstreamRateLimits(env),
+    upstreamCacheTtlMs: integer(env, 'UPSTREAM_CACHE_TTL_MS', 5_000, 0, 3_600_000),
+    upstreamCacheMaxBytes: integer(env, 'UPSTREAM_CACHE_MAX_BYTES', 16 * 1024 * 1024, 1024, 4 * 1024 * 1024 * 1024),
+    upstreamDebugExtension,
     pageSizeDefault,
     pageSizeMax,
     callConcurrency: integer(env, 'CALL_LOOKUP_CONCURRENCY', 8, 1, 100),
@@ -226,6 +269,7 @@ export function loadConfig(env: Env): Config {
       maxDirectives: integer(env, 'MAX_QUERY_DIRECTIVES', 10, 0, 1_000),
       maxRootFields: integer(env, 'MAX_ROOT_FIELDS', 5, 1, 100),
       maxCost: integer(env, 'MAX_QUERY_COST', 5_000, 1, 10_000_000),
+      maxLookupIds: integer(env, 'MAX_LOOKUP_IDS', 100, 1, 10_000),
     },
     subgraphEnabled: flag(env, 'SUBGRAPH_ENABLED', true),
     subgraphPath,
@@ -233,5 +277,6 @@ export function loadConfig(env: Env): Config {
     metrics: flag(env, 'METRICS', true),
     logLevel,
     production,
+    simulatorRateLimits: simulatorRateLimits(env),
   };
 }

@@ -7,17 +7,19 @@ import type { Logger } from 'pino';
 import { requestStats } from './logging.js';
 import { requestSpan } from './tracing.js';
 import type { SizeLimits } from './pagination/arguments.js';
+import type { PageCache } from './upstream/cache.js';
 import type { UpstreamClient } from './upstream/client.js';
 import type { TtlCache } from './upstream/coalesce.js';
-import { createLoaders, type LoaderOptions, type Loaders } from './upstream/loaders.js';
+import { createLoaders, type LoaderOptions, type Loaders, type PageSizeCap } from './upstream/loaders.js';
+import type { NormalizeOptions } from './upstream/normalize.js';
 import { keyId } from './upstream/resilience.js';
 import type { CallTotals } from './upstream/stats.js';
 
-/** What `callStats` computes: the totals plus the size of the whole filtered list. */
+/** What `callStats` computes: the totals, the size of the whole filtered list, and whether all was read. */
 export interface CallStatsResult extends CallTotals {
   count: number;
+  complete: boolean;
 }
-import type { NormalizeOptions } from './upstream/normalize.js';
 
 export interface GatewayContext {
   loaders: Loaders;
@@ -63,6 +65,9 @@ export function createTokenResolver(policy: AuthPolicy): (authorization: string 
 
 export interface ContextDependencies {
   client: UpstreamClient;
+  /** The page cache; null when `UPSTREAM_CACHE_TTL_MS` is 0. */
+  cache: PageCache | null;
+  pageCap: PageSizeCap;
   resolveToken: (authorization: string | null) => string | null;
   logger: Logger;
   cursorSecret: string;
@@ -80,13 +85,25 @@ export function bearerToken(header: string | null): string | null {
   return match?.[1] ?? null;
 }
 
+/** `Cache-Control: no-cache` (or `no-store`, `max-age=0`) on the request: read nothing from the page cache. */
+export function wantsFresh(cacheControl: string | null): boolean {
+  return cacheControl !== null && /\b(no-cache|no-store|max-age=0)\b/i.test(cacheControl);
+}
+
 export function createContext(deps: ContextDependencies, request: Request): GatewayContext {
   const token = deps.resolveToken(request.headers.get('authorization'));
   const stats = requestStats(request);
+  // Hashed once per request: the key's lane in the scheduler, its cache entries, its coalescing.
+  const key = token === null ? null : keyId(token);
   return {
     loaders: createLoaders({
       client: deps.client,
       token,
+      key,
+      cache: deps.cache,
+      fresh: wantsFresh(request.headers.get('cache-control')),
+      pageCap: deps.pageCap,
+      onPageCap: (perPage) => deps.logger.warn({ perPage }, 'the upstream serves at most this many calls per page; planning with it'),
       normalize: deps.normalize,
       callConcurrency: deps.callConcurrency,
       inFlight: deps.inFlight,
@@ -99,7 +116,7 @@ export function createContext(deps: ContextDependencies, request: Request): Gate
         : undefined,
       onWarnings: (warnings) => deps.logger.warn({ warnings }, 'repaired malformed upstream values'),
     }),
-    callerKey: token === null ? null : keyId(token),
+    callerKey: key,
     stats: deps.stats,
     driftSearchRows: deps.driftSearchRows,
     cursorSecret: deps.cursorSecret,

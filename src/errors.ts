@@ -26,12 +26,18 @@ export class UnauthenticatedError extends GatewayError {
   readonly code = 'UNAUTHENTICATED';
 }
 
-/** The upstream answered 429; `retryAfter` is in seconds when it said. */
+/**
+ * The upstream answered 429, or this key's upstream budget cannot serve the request within its deadline
+ * (the scheduler refuses it before it is sent); `retryAfter` is in seconds when known.
+ */
 export class UpstreamRateLimitedError extends GatewayError {
   readonly code = 'UPSTREAM_RATE_LIMITED';
-  constructor(readonly retryAfter: number | null, options: { cause?: unknown } = {}) {
-    super('The upstream API rate-limited this API key; retry later.', {
-      ...options,
+  constructor(
+    readonly retryAfter: number | null,
+    options: { cause?: unknown; message?: string } = {},
+  ) {
+    super(options.message ?? 'The upstream API rate-limited this API key; retry later.', {
+      cause: options.cause,
       details: retryAfter === null ? {} : { retryAfter },
     });
   }

@@ -28,10 +28,14 @@ function readConfig(): Config {
 
 const shownHost = (host: string) => (host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host);
 
+/** The demo's upstream: no request log (it would grow without bound), rate limits from SIMULATOR_RATE_LIMITS. */
+const startDemoSimulator = (config: Config) =>
+  startSimulator({ host: '127.0.0.1', port: 0, recordRequests: false, rateLimits: config.simulatorRateLimits });
+
 /** Supervises the workers: forks them, replaces one that dies, stops them all on a signal. */
 async function primary(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
-  const simulator = config.upstreamBaseUrl === null ? await startSimulator({ host: '127.0.0.1', port: 0, recordRequests: false }) : null;
+  const simulator = config.upstreamBaseUrl === null ? await startDemoSimulator(config) : null;
   const env = simulator ? { UPSTREAM_BASE_URL: simulator.url, CALLS_GATEWAY_DEMO: '1' } : {};
   let stopping = false;
   for (let i = 0; i < config.workers; i++) cluster.fork(env);
@@ -74,7 +78,7 @@ async function serve(config: Config): Promise<void> {
   if (stopTracing) logger.info('OpenTelemetry tracing on (OTLP/HTTP)');
   const worker = cluster.isWorker;
   const demo = worker ? process.env.CALLS_GATEWAY_DEMO === '1' : config.upstreamBaseUrl === null;
-  const simulator = !worker && demo ? await startSimulator({ host: '127.0.0.1', port: 0, recordRequests: false }) : null;
+  const simulator = !worker && demo ? await startDemoSimulator(config) : null;
   const gateway = createGateway(
     { ...config, upstreamBaseUrl: config.upstreamBaseUrl ?? simulator!.url },
     { logger, graphiqlHeaders: demo ? { Authorization: `Bearer ${DEMO_TOKEN}` } : undefined },

@@ -1,13 +1,24 @@
 /**
  * Prometheus metrics (prom-client), served at /metrics: GraphQL operations by name and outcome, errors
- * by `extensions.code`, upstream attempts by status and outcome, retries, circuit state, coalescing and
- * in-flight requests. One registry per gateway, so tests and cluster workers never share counters.
- * Labels never carry tokens or free text from the request beyond the operation name (capped).
+ * by `extensions.code`, upstream attempts by status and outcome, retries, circuit state, coalescing,
+ * in-flight requests, and the budget at work: requests queued, their wait, requests refused for budget,
+ * 429s received, and the page cache's hits, misses and bytes. One registry per gateway, so tests and
+ * cluster workers never share counters. Labels never carry tokens, key hashes or free text from the
+ * request beyond the operation name (capped).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Plugin } from 'graphql-yoga';
 import { operationNameOf } from './logging.js';
-import type { UpstreamCallInfo } from './upstream/client.js';
+import type { PageCacheStats } from './upstream/cache.js';
+import type { UpstreamCallInfo, UpstreamClientStats } from './upstream/client.js';
+
+/** State of the long-lived upstream parts, read when metrics are scraped (and by health checks and tests). */
+export interface UpstreamStats extends UpstreamClientStats {
+  /** Requests served by an identical in-flight request of the same key (monotonic). */
+  coalesced: number;
+  /** Null when the page cache is off. */
+  cache: PageCacheStats | null;
+}
 
 export interface GatewayMetrics {
   registry: Registry;
@@ -24,7 +35,22 @@ function operationLabel(name: string | null | undefined): string {
   return name && /^[_A-Za-z][_0-9A-Za-z]{0,63}$/.test(name) ? name : 'anonymous';
 }
 
-export function createMetrics(state: () => { breaker: 'closed' | 'open' | 'half-open'; inFlight: number; coalesced: number }): GatewayMetrics {
+/** A counter that follows a monotonic figure kept elsewhere (read when scraped). */
+function followingCounter(registry: Registry, name: string, help: string, read: () => number): void {
+  let seen = 0;
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      const now = read();
+      if (now > seen) this.inc(now - seen);
+      seen = now;
+    },
+  });
+}
+
+export function createMetrics(state: () => UpstreamStats): GatewayMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'calls_gateway_' });
   const operations = new Histogram({
@@ -49,6 +75,50 @@ export function createMetrics(state: () => { breaker: 'closed' | 'open' | 'half-
     registers: [registry],
   });
   const retries = new Counter({ name: 'calls_gateway_upstream_retries_total', help: 'Upstream attempts that were retries.', registers: [registry] });
+  const queueWait = new Histogram({
+    name: 'calls_gateway_upstream_queue_wait_seconds',
+    help: "Time upstream attempts waited in their API key's queue for budget or a slot, by priority.",
+    labelNames: ['priority'],
+    buckets: [0, 0.01, 0.1, 0.5, 1, 2, 5, 10, 20],
+    registers: [registry],
+  });
+  const rateLimited = new Counter({
+    name: 'calls_gateway_upstream_rate_limited_total',
+    help: 'Upstream answers 429 (Too Many Requests) received.',
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'calls_gateway_upstream_queued_requests',
+    help: "Upstream requests waiting in their API key's queue.",
+    registers: [registry],
+    collect() {
+      this.set(state().scheduler.queued);
+    },
+  });
+  new Gauge({
+    name: 'calls_gateway_upstream_tracked_keys',
+    help: 'API keys whose upstream budget is being tracked.',
+    registers: [registry],
+    collect() {
+      this.set(state().scheduler.keys);
+    },
+  });
+  followingCounter(
+    registry,
+    'calls_gateway_upstream_budget_refused_total',
+    "Requests refused before reaching the upstream because their API key's budget could not serve them in time.",
+    () => state().scheduler.refused,
+  );
+  followingCounter(registry, 'calls_gateway_upstream_cache_hits_total', 'Upstream requests answered from the page cache.', () => state().cache?.hits ?? 0);
+  followingCounter(registry, 'calls_gateway_upstream_cache_misses_total', 'Upstream requests the page cache could not answer.', () => state().cache?.misses ?? 0);
+  new Gauge({
+    name: 'calls_gateway_upstream_cache_bytes',
+    help: 'Upstream body bytes held in the page cache.',
+    registers: [registry],
+    collect() {
+      this.set(state().cache?.bytes ?? 0);
+    },
+  });
   new Gauge({
     name: 'calls_gateway_upstream_circuit_state',
     help: 'State of the circuit breaker to the upstream: 0 closed, 1 half-open, 2 open.',
@@ -114,7 +184,9 @@ export function createMetrics(state: () => { breaker: 'closed' | 'open' | 'half-
     plugin,
     observeUpstream(info) {
       upstream.observe({ status: info.status === null ? 'none' : String(info.status), outcome: info.outcome }, info.durationMs / 1000);
+      queueWait.observe({ priority: info.priority }, info.queuedMs / 1000);
       if (info.attempt > 0) retries.inc();
+      if (info.status === 429) rateLimited.inc();
     },
   };
 }

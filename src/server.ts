@@ -12,17 +12,27 @@ import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operation
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, maskError as yogaMaskError, type YogaServerInstance, type YogaServerOptions } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { type CallStatsResult, createContext, createTokenResolver, type GatewayContext } from './context.js';
 import { GatewayError } from './errors.js';
 import { createLogger, useRequestLogging, yogaLogging } from './logging.js';
-import { createMetrics, type GatewayMetrics } from './metrics.js';
+import { createMetrics, type GatewayMetrics, type UpstreamStats } from './metrics.js';
 import { useTracing } from './tracing.js';
 import { useCostLimit, useDocumentLimits, useRequestBodyLimit } from './protections.js';
 import { schema, subgraphSchema } from './schema/index.js';
-import { createUpstreamClient, type UpstreamCallInfo, type UpstreamClient, type UpstreamClientOptions } from './upstream/client.js';
+import { useUpstreamExtension } from './upstream-extension.js';
+import { shareOf } from './upstream/budget.js';
+import { PageCache } from './upstream/cache.js';
+import {
+  createUpstreamClient,
+  type UpstreamCallInfo,
+  type UpstreamClient,
+  type UpstreamClientOptions,
+} from './upstream/client.js';
 import { InFlight, TtlCache } from './upstream/coalesce.js';
-import type { Call, CallPage } from './upstream/model.js';
+import { PageSizeCap, type Served } from './upstream/loaders.js';
+import type { Call } from './upstream/model.js';
 
 export type GatewayConfig = Omit<Config, 'port' | 'host' | 'upstreamBaseUrl'> & { upstreamBaseUrl: string };
 
@@ -35,6 +45,8 @@ export interface GatewayOptions {
   onUpstreamCall?: (info: UpstreamCallInfo) => void;
   /** Overrides of the upstream policy beyond what the environment sets (tests shorten timings). */
   upstream?: Partial<UpstreamClientOptions>;
+  /** Time for the scheduler, cache, breaker and deadlines (tests run it by hand or faster). */
+  clock?: Clock;
 }
 
 /** The upstream policy: the environment's settings plus the fixed parts of reliability.md §2. */
@@ -50,15 +62,24 @@ export function upstreamClientOptions(config: GatewayConfig): UpstreamClientOpti
     retryBaseMs: 250,
     retryCapMs: 4_000,
     retryBudget: { ratio: 0.1, minPerSecond: 10, windowMs: 10_000 },
-    breaker: { failureRatio: 0.5, minCalls: 20, windowMs: 30_000, openMs: config.upstreamBreakerOpenMs },
-    concurrency: {
-      global: config.upstreamConcurrency,
+    breaker: { failureRatio: 0.5, minCalls: 20, minKeys: 3, windowMs: 30_000, openMs: config.upstreamBreakerOpenMs },
+    scheduler: {
+      // Worker processes without a shared store each take their share, so together they stay within
+      // the key's budget (clarifications, "One key, one budget").
+      windows: shareOf(config.upstreamRateLimits, 1 / config.workers),
+      marginMs: 250,
+      bulkShare: 0.75,
       perKey: config.upstreamConcurrencyPerKey,
+      global: config.upstreamConcurrency,
       maxQueue: 100,
-      queueTimeoutMs: config.upstreamQueueTimeoutMs,
+      maxWaitMs: config.upstreamQueueTimeoutMs,
+      keyFailures: 5,
+      keyPauseMs: config.upstreamBreakerOpenMs,
+      maxKeys: 10_000,
     },
   };
 }
+
 
 type GatewayYoga = YogaServerInstance<Record<string, never>, GatewayContext>;
 
@@ -72,8 +93,8 @@ export interface Gateway {
   /** Fetch API entry serving both endpoints, for in-process tests. */
   fetch(url: string, init?: RequestInit): Promise<Response>;
   logger: Logger;
-  /** Circuit state, upstream requests in flight, and requests served by another's identical request. */
-  upstreamStats(): { breaker: 'closed' | 'open' | 'half-open'; inFlight: number; coalesced: number };
+  /** Circuit state, scheduler and cache figures, and requests served by another's identical request. */
+  upstreamStats(): UpstreamStats;
   close(): Promise<void>;
 }
 
@@ -205,20 +226,28 @@ export function maskError(error: unknown, message: string, isDev?: boolean): Err
 export function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Gateway {
   const logger = options.logger ?? createLogger(config.logLevel);
   let metrics: GatewayMetrics | null = null;
-  const client = createUpstreamClient({ ...upstreamClientOptions(config), ...options.upstream }, (info) => {
-    metrics?.observeUpstream(info);
-    options.onUpstreamCall?.(info);
-  });
+  const clock = options.clock ?? systemClock;
+  const client = createUpstreamClient(
+    { ...upstreamClientOptions(config), ...options.upstream },
+    (info) => {
+      metrics?.observeUpstream(info);
+      options.onUpstreamCall?.(info);
+    },
+    clock,
+  );
+  const cache = config.upstreamCacheTtlMs > 0 ? new PageCache({ ttlMs: config.upstreamCacheTtlMs, maxBytes: config.upstreamCacheMaxBytes }, clock) : null;
   const deps = {
     client,
+    cache,
+    pageCap: new PageSizeCap(),
     resolveToken: createTokenResolver(config),
     logger,
     cursorSecret: config.cursorSecret,
     pageSizes: { defaultSize: config.pageSizeDefault, maxSize: config.pageSizeMax },
     normalize: { timeZone: config.upstreamTimezone },
     callConcurrency: config.callConcurrency,
-    inFlight: config.upstreamCoalesce ? { pages: new InFlight<CallPage>(), calls: new InFlight<Call | null>() } : undefined,
-    stats: { maxCalls: config.statsMaxCalls, cache: new TtlCache<CallStatsResult>(config.statsTtlMs) },
+    inFlight: config.upstreamCoalesce ? { pages: new InFlight<Served>(), calls: new InFlight<Call | null>() } : undefined,
+    stats: { maxCalls: config.statsMaxCalls, cache: new TtlCache<CallStatsResult>(config.statsTtlMs, 1_000, () => clock.now()) },
     driftSearchRows: config.driftSearchRows,
   };
   const common: YogaServerOptions<Record<string, never>, GatewayContext> = {
@@ -233,7 +262,11 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     healthCheckEndpoint: '/health',
     logging: yogaLogging(logger),
   };
-  const upstreamStats = () => ({ ...client.stats(), coalesced: (deps.inFlight?.pages.hits ?? 0) + (deps.inFlight?.calls.hits ?? 0) });
+  const upstreamStats = (): UpstreamStats => ({
+    ...client.stats(),
+    coalesced: (deps.inFlight?.pages.hits ?? 0) + (deps.inFlight?.calls.hits ?? 0),
+    cache: cache?.stats() ?? null,
+  });
   if (config.metrics) metrics = createMetrics(upstreamStats);
   // Every check runs before execution, so a rejected request never reaches the upstream.
   // yoga's Plugin type is invariant in its context; these plugins use only the initial context.
@@ -246,7 +279,8 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     useRequestBodyLimit(config.limits.maxRequestBytes),
     ...(config.introspection ? [] : [useDisableIntrospection()]),
     ...useDocumentLimits(config.limits, !config.introspection),
-    useCostLimit(config.limits.maxCost),
+    useCostLimit(config.limits),
+    ...(config.upstreamDebugExtension ? [useUpstreamExtension() as Plugin] : []),
   ];
   const build = (graphSchema: GraphQLSchema, endpoint: YogaServerOptions<Record<string, never>, GatewayContext>): GatewayYoga =>
     createYoga({ ...common, ...endpoint, schema: graphSchema, plugins: [usePrivateResponses, ...(protections as Plugin[]), ...(endpoint.plugins ?? [])] });

@@ -20,6 +20,13 @@ describe('loadConfig', () => {
       upstreamCoalesce: true,
       upstreamConnections: 32,
       upstreamMaxResponseBytes: 5_242_880,
+      upstreamRateLimits: [
+        { limit: 20, windowMs: 10_000 },
+        { limit: 100, windowMs: 60_000 },
+      ],
+      upstreamCacheTtlMs: 5_000,
+      upstreamCacheMaxBytes: 16_777_216,
+      upstreamDebugExtension: false,
       pageSizeDefault: 20,
       pageSizeMax: 100,
       callConcurrency: 8,
@@ -45,6 +52,7 @@ describe('loadConfig', () => {
         maxDirectives: 10,
         maxRootFields: 5,
         maxCost: 5_000,
+        maxLookupIds: 100,
       },
       subgraphEnabled: true,
       subgraphPath: '/subgraph',
@@ -52,6 +60,7 @@ describe('loadConfig', () => {
       metrics: true,
       logLevel: 'info',
       production: false,
+      simulatorRateLimits: '100/60s,20/10s',
     });
   });
 
@@ -74,6 +83,9 @@ describe('loadConfig', () => {
         UPSTREAM_COALESCE: 'false',
         UPSTREAM_CONNECTIONS: '8',
         UPSTREAM_MAX_RESPONSE_BYTES: '1048576',
+        UPSTREAM_RATE_LIMITS: '60/60s, 10/10s, 1000/3600s',
+        UPSTREAM_CACHE_TTL_MS: '0',
+        UPSTREAM_CACHE_MAX_BYTES: '1048576',
         PAGE_SIZE_DEFAULT: '15',
         PAGE_SIZE_MAX: '50',
         CALL_LOOKUP_CONCURRENCY: '4',
@@ -97,11 +109,13 @@ describe('loadConfig', () => {
         MAX_QUERY_DIRECTIVES: '3',
         MAX_ROOT_FIELDS: '2',
         MAX_QUERY_COST: '2000',
+        MAX_LOOKUP_IDS: '20',
         SUBGRAPH_ENABLED: 'off',
         SUBGRAPH_PATH: '/federation',
         SUBGRAPH_SECRET: 'router-only-0123456789',
         METRICS: 'false',
         LOG_LEVEL: 'warn',
+        SIMULATOR_RATE_LIMITS: 'off',
         NODE_ENV: 'production',
       }),
     ).toEqual({
@@ -121,6 +135,14 @@ describe('loadConfig', () => {
       upstreamCoalesce: false,
       upstreamConnections: 8,
       upstreamMaxResponseBytes: 1_048_576,
+      upstreamRateLimits: [
+        { limit: 10, windowMs: 10_000 },
+        { limit: 60, windowMs: 60_000 },
+        { limit: 1000, windowMs: 3_600_000 },
+      ],
+      upstreamCacheTtlMs: 0,
+      upstreamCacheMaxBytes: 1_048_576,
+      upstreamDebugExtension: false,
       pageSizeDefault: 15,
       pageSizeMax: 50,
       callConcurrency: 4,
@@ -146,6 +168,7 @@ describe('loadConfig', () => {
         maxDirectives: 3,
         maxRootFields: 2,
         maxCost: 2_000,
+        maxLookupIds: 20,
       },
       subgraphEnabled: false,
       subgraphPath: '/federation',
@@ -153,6 +176,7 @@ describe('loadConfig', () => {
       metrics: false,
       logLevel: 'warn',
       production: true,
+      simulatorRateLimits: false,
     });
   });
 
@@ -184,6 +208,12 @@ describe('loadConfig', () => {
     [{ SUBGRAPH_PATH: '/graphql' }, 'SUBGRAPH_PATH'],
     [{ SUBGRAPH_SECRET: 'short' }, 'SUBGRAPH_SECRET'],
     [{ SUBGRAPH_ENABLED: 'sometimes' }, 'SUBGRAPH_ENABLED'],
+    [{ UPSTREAM_RATE_LIMITS: '100 per minute' }, 'UPSTREAM_RATE_LIMITS'],
+    [{ UPSTREAM_RATE_LIMITS: '0/60s' }, 'UPSTREAM_RATE_LIMITS'],
+    [{ UPSTREAM_CACHE_TTL_MS: '-5' }, 'UPSTREAM_CACHE_TTL_MS'],
+    [{ UPSTREAM_CACHE_MAX_BYTES: '10' }, 'UPSTREAM_CACHE_MAX_BYTES'],
+    [{ UPSTREAM_DEBUG_EXTENSION: 'true', NODE_ENV: 'production' }, 'UPSTREAM_DEBUG_EXTENSION'],
+    [{ MAX_LOOKUP_IDS: '0' }, 'MAX_LOOKUP_IDS'],
   ])('%o is refused, naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}: `));

@@ -62,6 +62,9 @@ export const builder = new SchemaBuilder<{
     nodesQueryOptions: {
       description: 'Fetches objects by their global ids, in order; null at the position of one that does not exist.',
       args: { ids: { description: 'Global ids, as returned in `id`.' } },
+      // Each id is one upstream request (GET /user/calls/{id}), so each costs its selection, as a row under
+      // `calls` does. How many ids one operation may name is capped before this (MAX_LOOKUP_IDS, protections.ts).
+      complexity: (args) => ({ field: 1, multiplier: args.ids.length }),
       resolve: (_root, args, _context, info, resolveNodes) => {
         // The plugin resolves `args.ids` itself; a null entry comes back as null at its position.
         args.ids = args.ids.map((id) => (isNodeId(id, info) ? id : null)) as typeof args.ids;

@@ -1,13 +1,12 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { GraphQLResolveInfo } from 'graphql';
 import { BadUserInputError, UpstreamBadResponseError } from '../errors.js';
-import { rangeWithTotal, rowRangeForArgs } from '../pagination/arguments.js';
-import { type FetchedPage, type WindowRows, totalOf, windowRows } from '../pagination/connection.js';
+import { rowRangeForArgs } from '../pagination/arguments.js';
 import { cursorCodec } from '../pagination/cursor.js';
-import { type Continuation, continueAfter } from '../pagination/drift.js';
-import { planWindow } from '../pagination/window.js';
+import type { Continuation } from '../pagination/drift.js';
+import { readConnection } from '../pagination/service.js';
 import type { GatewayContext } from '../context.js';
-import { filterQuery, pageQuery } from '../upstream/filter.js';
+import { filterQuery } from '../upstream/filter.js';
 import type { Call } from '../upstream/model.js';
 import { builder } from './builder.js';
 import { checked } from './checked.js';
@@ -160,12 +159,6 @@ builder.node(CallRef, {
   }),
 });
 
-/** One upstream list page through the per-request loader, in the shape the window helpers read. */
-export async function loadListPage(context: GatewayContext, filter: URLSearchParams, perPage: number, page: number): Promise<FetchedPage<Call>> {
-  const result = await context.loaders.page.load(pageQuery(filter, perPage, page));
-  return { request: { perPage, page }, items: result.calls, total: result.total, lastPage: result.lastPage };
-}
-
 interface CallConnectionShape {
   edges: { cursor: string; node: Call }[];
   drift: Continuation | null;
@@ -174,82 +167,45 @@ interface CallConnectionShape {
 }
 
 /**
- * `calls`: Relay arguments -> absolute row range -> planned upstream pages (fetched concurrently through
- * the per-request page loader) -> edges. Every check runs before the first upstream request. Only what
- * the selection needs is fetched: `totalCount` alone costs one `per_page=1` request.
+ * `calls`: Relay arguments -> absolute row range -> rows through the pagination service -> edges. Every
+ * check runs before the first upstream request, and only what the selection needs is read: `totalCount`
+ * alone costs one `per_page=1` request, or none when a cached page of the list says it.
  */
 async function resolveCalls(
   args: { filter?: Parameters<typeof filterQuery>[0]; first?: number | null; after?: string | null; last?: number | null; before?: string | null },
   context: GatewayContext,
   info: GraphQLResolveInfo,
 ): Promise<CallConnectionShape> {
-  const filter = filterQuery(args.filter);
-  const cursors = cursorCodec({ filterKey: filter.toString(), secret: context.cursorSecret });
-  // `after` is decoded once: its offset for the range, its anchor for the drift check below.
+  const filter = filterQuery(args.filter).toString();
+  const cursors = cursorCodec({ filterKey: filter, secret: context.cursorSecret });
+  // `after` is decoded once: its offset for the range, its anchor for the drift check.
   const after = args.after == null ? null : cursors.decodeAnchored(args.after, 'after');
   const range = rowRangeForArgs(args, context.pageSizes, (cursor, name) => (name === 'after' && after ? after.offset : cursors.decode(cursor, name)));
   const selected = selectedFieldNames(info);
   const needRows = selected.has('edges') || selected.has('pageInfo');
-  const needTotal = needRows || selected.has('totalCount');
-
-  const loadPage = (perPage: number, page: number) => loadListPage(context, filter, perPage, page);
-  let total: number | null = null;
-  let totalLoaded = false;
-  const loadTotal = async () => {
-    // With per_page=1, last_page equals the total (Laravel paginator), for upstreams that omit `total`.
-    const probe = await loadPage(1, 1);
-    totalLoaded = true;
-    total = probe.total ?? (probe.lastPage !== null && probe.items.length > 0 ? probe.lastPage : totalOf([probe]));
-  };
-
-  if (range.kind === 'tail' && needTotal) await loadTotal();
-  const { start, size } = range.kind === 'tail' ? rangeWithTotal(range, total ?? 0) : range;
-
-  const loadRows = async (from: number, count: number) =>
-    windowRows(await Promise.all(planWindow(from, count).map((r) => loadPage(r.perPage, r.page))), from, count, (call) => call.callId);
-
-  let window: WindowRows<Call> = { rows: [], total: null };
-  let first = start;
-  let drift: Continuation | null = null;
-  const anchor = args.before == null ? (after?.anchor ?? null) : null;
-  if (needRows && size > 0 && anchor && range.kind === 'range') {
-    // Drift-proof continuation (issue 7): fetch the anchor's row too, which the planner can usually
-    // include in the same requests; only when the anchor moved, read DRIFT_SEARCH_ROWS around it.
-    const expected = start - 1;
-    const withAnchor = await loadRows(expected, size + 1);
-    drift = continueAfter(withAnchor.rows.filter((row) => row.offset === expected), anchor, expected);
-    let source = withAnchor;
-    if (drift.status !== 'CLEAN') {
-      const from = Math.max(0, expected - context.driftSearchRows);
-      source = await loadRows(from, expected + context.driftSearchRows + size + 1 - from);
-      drift = continueAfter(source.rows, anchor, expected);
-    }
-    first = drift.start;
-    window = { rows: source.rows.filter((row) => row.offset >= first && row.offset < first + size), total: source.total };
-    if (!totalLoaded) total = window.total;
-  } else if (needRows && size > 0 && (range.kind === 'range' || total !== null)) {
-    window = await loadRows(start, size);
-    if (!totalLoaded) total = window.total;
-  }
-  if (total === null && needTotal && !totalLoaded) await loadTotal();
-
-  const edges = window.rows.map(({ offset, item }) => ({
+  const page = await readConnection(context.loaders.list(filter), {
+    range,
+    anchor: args.before == null ? (after?.anchor ?? null) : null,
+    needRows,
+    needTotal: needRows || selected.has('totalCount'),
+    driftSearchRows: context.driftSearchRows,
+    // A cursor means the client walks the list: the next pages will likely be asked for too.
+    readAhead: args.after != null || args.before != null,
+  });
+  const edges = page.rows.map(({ offset, item }) => ({
     cursor: cursors.encode(offset, { callId: item.callId, createdAtMs: item.createdAt.getTime() }),
     node: item,
   }));
-  const end = first + size;
   return {
     edges,
-    // Null when nothing was checked: no anchored `after` cursor, or no rows asked for.
-    drift,
+    drift: page.drift,
     pageInfo: {
-      hasPreviousPage: first > 0,
-      // Without a total, a full window is taken to mean more may follow.
-      hasNextPage: total !== null ? end < total : edges.length === size && size > 0,
+      hasPreviousPage: page.hasPreviousPage,
+      hasNextPage: page.hasNextPage,
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges.at(-1)?.cursor ?? null,
     },
-    total,
+    total: page.total,
   };
 }
 

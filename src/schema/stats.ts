@@ -1,12 +1,10 @@
 import { GraphQLError, Kind } from 'graphql';
 import type { CallStatsResult, GatewayContext } from '../context.js';
-import { UpstreamBadResponseError } from '../errors.js';
-import { totalOf } from '../pagination/connection.js';
+import { scanList } from '../pagination/service.js';
 import { filterQuery } from '../upstream/filter.js';
-import type { Call } from '../upstream/model.js';
 import { totalsOf } from '../upstream/stats.js';
 import { builder } from './builder.js';
-import { AnsweredByEnum, CallFilterInput, CallStatusEnum, CallTypeEnum, loadListPage } from './call.js';
+import { AnsweredByEnum, CallFilterInput, CallStatusEnum, CallTypeEnum } from './call.js';
 
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 builder.scalarType('Decimal', {
@@ -48,10 +46,18 @@ const entries = (map: Map<string, number>) => [...map].map(([key, count]) => ({ 
 
 const CallStatsRef = builder.objectRef<CallStatsResult>('CallStats').implement({
   description:
-    'Totals over the whole filtered call list, computed by reading it (the REST API has no aggregates). Up to STATS_MAX_CALLS calls are read; beyond that `complete` is false and the totals cover the first `scannedCount` calls of the list.',
+    'Totals over the whole filtered call list, computed by reading it (the REST API has no aggregates). Up to STATS_MAX_CALLS calls are read, paced within the API key\'s upstream budget; when either stops the reading early, `complete` is false and the totals cover the first `scannedCount` calls of the list.',
   fields: (t) => ({
-    count: t.int({ description: 'How many calls match the filter (the upstream `total`).', resolve: (s) => s.count }),
-    complete: t.boolean({ description: 'True when every matching call was read, so the totals are over all of them.', resolve: (s) => s.scannedCount >= s.count }),
+    count: t.int({
+      description:
+        'How many calls match the filter (the upstream `total`). An upstream that sends no total leaves only the calls read: then, unless `complete`, a lower bound.',
+      resolve: (s) => s.count,
+    }),
+    complete: t.boolean({
+      description:
+        "True when every matching call was read, so the totals are over all of them. False when STATS_MAX_CALLS or the API key's upstream budget stopped the reading early.",
+      resolve: (s) => s.complete,
+    }),
     scannedCount: t.int({ description: 'How many calls the totals are computed over.', resolve: (s) => s.scannedCount }),
     totalCost: t.field({ type: 'Decimal', description: 'Exact sum of `totalCost`; calls without one count as zero.', resolve: (s) => s.totalCost }),
     carrierCost: t.field({ type: 'Decimal', description: 'Exact sum of `carrierCost`; calls without one count as zero.', resolve: (s) => s.carrierCost }),
@@ -62,45 +68,31 @@ const CallStatsRef = builder.objectRef<CallStatsResult>('CallStats').implement({
   }),
 });
 
+/** Pages of 100 (the upstream's maximum `per_page`) the scan may read: what the cost limit charges. */
 const PAGE = 100;
 
 /**
- * Reads the filtered list with `per_page=100` pages: the first for the total, then the rest at once
- * (the upstream client's per-key and global limits pace them). Any page failing fails the whole result:
- * totals over a list with a hole would look complete and be wrong.
+ * Reads the filtered list (pagination/service.ts `scanList`: bulk work, paced by the key's scheduler
+ * behind interactive reads, pages at hand first) and totals it. When the budget cannot serve every page
+ * in time, the totals cover what was read and `complete` is false; never an error for that.
  */
-async function computeStats(filter: URLSearchParams, context: GatewayContext): Promise<CallStatsResult> {
-  const load = (page: number) => loadListPage(context, filter, PAGE, page);
-  const first = await load(1);
-  const count = totalOf([first]) ?? (first.lastPage !== null ? null : first.items.length);
-  if (count === null) throw new UpstreamBadResponseError('The upstream did not say how many calls match.');
-  const wanted = Math.min(count, context.stats.maxCalls);
-  const pages = [first, ...(await Promise.all(Array.from({ length: Math.max(0, Math.ceil(wanted / PAGE) - 1) }, (_, i) => load(i + 2))))];
-  // Calls can move between pages while they are read; each is counted once.
-  const seen = new Set<number>();
-  const calls: Call[] = [];
-  for (const page of pages) {
-    for (const call of page.items) {
-      if (calls.length >= wanted || seen.has(call.callId)) continue;
-      seen.add(call.callId);
-      calls.push(call);
-    }
-  }
-  return { count, ...totalsOf(calls) };
+async function computeStats(filter: string, context: GatewayContext): Promise<CallStatsResult> {
+  const scan = await scanList(context.loaders.list(filter), context.stats.maxCalls);
+  return { count: scan.count, complete: scan.complete, ...totalsOf(scan.items) };
 }
 
 builder.queryField('callStats', (t) =>
   t.field({
     type: CallStatsRef,
     description:
-      'Counts and totals (cost, duration, by status, type and answeredBy) over every call that matches the filter. Reads the list upstream, so it costs up to STATS_MAX_CALLS / 100 requests; repeated by the same caller within STATS_TTL_MS it is answered from memory.',
+      'Counts and totals (cost, duration, by status, type and answeredBy) over every call that matches the filter. Reads the list upstream as background work behind interactive reads, so it costs up to STATS_MAX_CALLS / 100 requests of the API key\'s budget; pages read in the last UPSTREAM_CACHE_TTL_MS cost none, and a repeat by the same caller within STATS_TTL_MS is answered from memory.',
     args: { filter: t.arg({ type: CallFilterInput, required: false, description: 'Narrows the calls counted; see CallFilter.' }) },
     // It may read STATS_MAX_CALLS / 100 pages; each counts like a field of ten.
     complexity: (_args, context) => ({ field: Math.ceil(context.stats.maxCalls / PAGE) * 10 }),
     resolve: (_root, args, context) => {
-      const filter = filterQuery(args.filter);
+      const filter = filterQuery(args.filter).toString();
       if (context.callerKey === null) return computeStats(filter, context);
-      return context.stats.cache.get(`${context.callerKey}\u0000${filter.toString()}`, () => computeStats(filter, context));
+      return context.stats.cache.get(`${context.callerKey}\u0000${filter}`, () => computeStats(filter, context));
     },
   }),
 );

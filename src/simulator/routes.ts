@@ -1,11 +1,13 @@
 /**
  * The upstream's REST behaviour as a pure function: request in, response out, no socket. It imitates a
  * Laravel 10 app (upstream-contract §1, §2, §5, §6): route matching (404/405) before auth, Sanctum-style
- * bearer auth with the web guard's login redirect, FormRequest validation with Laravel's messages and
- * summary line, and the LengthAwarePaginator envelope. Bodies are encoded as PHP's `json_encode` does by
- * default (`\/` and `\uXXXX` escapes), which any JSON parser reads like the plain form.
+ * bearer auth with the web guard's login redirect, an optional throttle hook after auth (the one stateful
+ * part, supplied by the server; see throttle.ts), FormRequest validation with Laravel's messages and summary
+ * line, and the LengthAwarePaginator envelope. Bodies are encoded as PHP's `json_encode` does by default
+ * (`\/` and `\uXXXX` escapes), which any JSON parser reads like the plain form.
  */
 import type { SimCall } from './data.js';
+import type { ThrottleDecision } from './throttle.js';
 import { UPSTREAM_CALL_STATUSES, UPSTREAM_CALL_TYPES } from '../upstream/model.js';
 
 export type SimOrder = 'newest-first' | 'oldest-first';
@@ -37,6 +39,17 @@ export interface RouteContext {
   basePath?: string;
   /** @default 'newest-first' */
   order?: SimOrder;
+  /**
+   * The throttle middleware (upstream-contract §5.3): called with the bearer token of every authenticated request
+   * to a calls route, after auth and before the handler. A refusal becomes a 429; otherwise its headers are added
+   * to the handler's answer (200, a get's 404, a list's 422). @default none (no throttling, no headers)
+   */
+  throttle?: (token: string) => ThrottleDecision;
+  /**
+   * Largest page size the list serves: a larger `per_page` (valid up to 100) is clamped to it without an error,
+   * as `->paginate(min($request->per_page, 50))` does, and so is the default of 15. @default none
+   */
+  maxPerPage?: number;
 }
 
 interface ListFilters {
@@ -357,7 +370,8 @@ function listCalls(
     dateFrom: stringValue(input, 'date_from'),
     dateTo: stringValue(input, 'date_to'),
   };
-  const perPage = intValue(input, 'per_page') ?? DEFAULT_PER_PAGE;
+  const requestedPerPage = intValue(input, 'per_page') ?? DEFAULT_PER_PAGE;
+  const perPage = context.maxPerPage === undefined ? requestedPerPage : Math.min(requestedPerPage, context.maxPerPage);
   const page = intValue(input, 'page') ?? 1;
 
   const order = context.order ?? 'newest-first';
@@ -407,10 +421,18 @@ export function handleRequest(request: SimRequest, context: RouteContext): SimRe
 
   const token = bearerToken(header(request, 'authorization'));
   const calls = token === null ? undefined : context.tenants.get(token);
-  if (calls === undefined) {
+  if (token === null || calls === undefined) {
     return expectsJson(request) ? json(401, { message: 'Unauthenticated.' }) : loginRedirect(context.origin);
   }
 
-  if (route.kind === 'get') return getCall(calls, route.id);
-  return listCalls(calls, parsed.searchParams, context, `${context.origin}${listPath}`);
+  // Laravel's `auth` middleware runs before `throttle`, so only authenticated requests are counted, per token.
+  const throttled = context.throttle?.(token);
+  if (throttled?.allowed === false) return json(429, { message: 'Too Many Attempts.' }, throttled.headers);
+
+  const answer =
+    route.kind === 'get'
+      ? getCall(calls, route.id)
+      : listCalls(calls, parsed.searchParams, context, `${context.origin}${listPath}`);
+  if (throttled !== undefined) Object.assign(answer.headers, throttled.headers);
+  return answer;
 }

@@ -1,6 +1,8 @@
 /**
  * The embedded fake upstream on a real socket: node:http around `handleRequest`, with a request log for
- * tests and an optional fixed latency. Keep-alive works as with any node:http server.
+ * tests and an optional fixed latency. Keep-alive works as with any node:http server. Like the real
+ * upstream it throttles each API key (upstream-contract §5.3: 100/minute, 20 per 10 s; see throttle.ts),
+ * on an injectable clock so that tests need not wait.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -9,6 +11,8 @@ import { defaultTenants } from './data.js';
 import type { SimCall } from './data.js';
 import { DEFAULT_BASE_PATH, handleRequest, normalizeBasePath } from './routes.js';
 import type { SimOrder, SimResponse } from './routes.js';
+import { DEFAULT_RATE_LIMITS, RateLimiter, parseRateLimits } from './throttle.js';
+import type { ThrottleClock } from './throttle.js';
 
 export interface RecordedRequest {
   method: string;
@@ -18,7 +22,7 @@ export interface RecordedRequest {
   query: Record<string, string>;
   authorization: string | null;
   accept: string | null;
-  /** `Date.now()` when the request arrived. */
+  /** The simulator clock's `now()` (by default `Date.now()`) when the request arrived. */
   at: number;
 }
 
@@ -47,13 +51,27 @@ export interface SimulatorOptions {
   order?: SimOrder;
   /**
    * Called for every request with its arrival index (0-based); a returned fault replaces the normal
-   * answer. Tests swap it at will through `Simulator.setFaults`.
+   * answer. Tests swap it at will through `Simulator.setFaults`. A request answered by a fault other than
+   * `delay` never reaches the rate limiter.
    */
   faults?: (request: RecordedRequest, index: number) => SimFault | undefined;
   /** Delay before each response, in milliseconds. @default 0 */
   latencyMs?: number;
   /** Keep the `requests` log; a long-running demo turns it off so it cannot grow without bound. @default true */
   recordRequests?: boolean;
+  /**
+   * Rate limits per API token, all applied at once: comma-separated `<requests>/<seconds>s` fixed windows (see
+   * `parseRateLimits`). Only authenticated requests to the calls routes count. `false` or `'off'` turns throttling
+   * off. An invalid string makes `startSimulator` reject. @default '100/60s,20/10s' (upstream-contract §5.3)
+   */
+  rateLimits?: string | false;
+  /** Time for the rate limiter and `RecordedRequest.at`; tests pass a manual or fast clock. @default Date */
+  clock?: ThrottleClock;
+  /**
+   * Clamp the list's page size to this (a positive integer) instead of serving up to 100, as a Laravel controller
+   * doing `->paginate(min($request->per_page, 50))` does; the envelope shows the clamped `per_page`. @default none
+   */
+  maxPerPage?: number;
 }
 
 export interface Simulator {
@@ -69,8 +87,24 @@ export interface Simulator {
   setFaults(faults: SimulatorOptions['faults']): void;
   /** Requests whose response has not ended yet (hung, dripping, delayed). */
   openResponses(): number;
+  /** 429s the rate limiter has sent since start (not reset by `setRateLimits`). */
+  readonly rateLimited: number;
+  /**
+   * Replaces the rate limits (same syntax as `SimulatorOptions.rateLimits`; `false`/`'off'` turns throttling off)
+   * and starts every token's windows afresh. Throws on an invalid string, leaving the current limits in place.
+   */
+  setRateLimits(limits: string | false): void;
+  /** Changes `SimulatorOptions.maxPerPage` (undefined: no clamp) for the requests that follow. */
+  setMaxPerPage(maxPerPage: number | undefined): void;
   /** Closes idle and active connections; resolves when the server has closed. Safe to call twice. */
   close(): Promise<void>;
+}
+
+function checkedMaxPerPage(maxPerPage: number | undefined): number | undefined {
+  if (maxPerPage !== undefined && (!Number.isSafeInteger(maxPerPage) || maxPerPage < 1)) {
+    throw new Error(`Invalid maxPerPage ${maxPerPage}: expected a whole number of at least 1`);
+  }
+  return maxPerPage;
 }
 
 function headerValue(value: string | string[] | undefined): string | null {
@@ -88,6 +122,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const basePath = normalizeBasePath(options.basePath ?? DEFAULT_BASE_PATH);
   const latencyMs = options.latencyMs ?? 0;
   const recordRequests = options.recordRequests ?? true;
+  const clock = options.clock ?? Date;
+  let limiter = new RateLimiter(parseRateLimits(options.rateLimits ?? DEFAULT_RATE_LIMITS), clock);
+  let rateLimited = 0;
+  let maxPerPage = checkedMaxPerPage(options.maxPerPage);
+  const throttle = (token: string) => {
+    const decision = limiter.attempt(token);
+    if (!decision.allowed) rateLimited += 1;
+    return decision;
+  };
   const tenants = new Map(Object.entries(options.tenants ?? defaultTenants()));
   const requests: RecordedRequest[] = [];
   const pending = new Set<NodeJS.Timeout>();
@@ -123,7 +166,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       query: Object.fromEntries(parsed.searchParams),
       authorization: headerValue(request.headers.authorization),
       accept: headerValue(request.headers.accept),
-      at: Date.now(),
+      at: clock.now(),
     };
     if (recordRequests) requests.push(recorded);
     request.resume();
@@ -153,7 +196,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     try {
       answer = handleRequest(
         { method: request.method ?? 'GET', url, headers: request.headers },
-        { tenants, origin, basePath, order: options.order },
+        {
+          tenants,
+          origin,
+          basePath,
+          order: options.order,
+          throttle: limiter.limits.length > 0 ? throttle : undefined,
+          maxPerPage,
+        },
       );
     } catch {
       answer = {
@@ -198,6 +248,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       faults = next;
     },
     openResponses: () => open.size,
+    get rateLimited() {
+      return rateLimited;
+    },
+    setRateLimits: (limits) => {
+      limiter = new RateLimiter(parseRateLimits(limits), clock);
+    },
+    setMaxPerPage: (next) => {
+      maxPerPage = checkedMaxPerPage(next);
+    },
     close,
   };
 }

@@ -1,25 +1,19 @@
 /**
  * The only code that talks HTTP to the upstream calls API. One undici Pool per gateway (keep-alive,
- * bounded sockets); per attempt and per call deadlines enforced with AbortSignals (undici's own timeouts
- * are per phase and, for bodies, between chunks); retries of these idempotent GETs with full-jitter
- * back-off inside a retry budget; a circuit breaker; 429 back-off and bulkheads per API key; no
- * redirects followed; every failure a GatewayError whose message carries no upstream URL, body or token.
+ * bounded sockets). Every attempt first takes a permit from its API key's lane of the scheduler (the
+ * key's request budget, queue and pause; scheduler.ts) and tells it how the attempt went and what the
+ * upstream said about the budget. Per attempt and per call deadlines are enforced with AbortSignals on the
+ * injected clock (undici's own timeouts are per phase and, for bodies, between chunks); retries of these
+ * idempotent GETs use full-jitter back-off inside a retry budget; a circuit breaker guards the origin; no
+ * redirect is followed; every failure is a GatewayError whose message carries no upstream URL, body or
+ * token.
  */
 import { context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Pool, errors as undiciErrors } from 'undici';
-import {
-  backoffMs,
-  type BreakerOptions,
-  type BreakerState,
-  CircuitBreaker,
-  type Clock,
-  ConcurrencyLimiter,
-  type ConcurrencyOptions,
-  keyId,
-  RateLimitState,
-  RetryBudget,
-  type RetryBudgetOptions,
-} from './resilience.js';
+import { type Clock, systemClock } from '../clock.js';
+import { parseRetryAfter, type RateLimitHeaders, readRateLimitHeaders } from './budget.js';
+import { backoffMs, type BreakerOptions, type BreakerState, CircuitBreaker, RetryBudget, type RetryBudgetOptions } from './resilience.js';
+import { type Permit, type Priority, type SchedulerOptions, type SchedulerStats, UpstreamScheduler } from './scheduler.js';
 import {
   BadUserInputError,
   GatewayError,
@@ -50,7 +44,8 @@ export interface UpstreamClientOptions {
   retryCapMs: number;
   retryBudget: RetryBudgetOptions;
   breaker: BreakerOptions;
-  concurrency: ConcurrencyOptions;
+  /** Per-key budgets, queues and pauses, and the global concurrency limit. */
+  scheduler: SchedulerOptions;
 }
 
 /** What one upstream attempt was, for counting and logging; never the token. */
@@ -61,11 +56,18 @@ export interface UpstreamCallInfo {
   outcome: 'ok' | 'not_found' | 'error';
   /** 0 for the first attempt, 1 for the first retry … */
   attempt: number;
+  /** Milliseconds the attempt waited in its key's queue for budget or a slot. */
+  queuedMs: number;
+  priority: Priority;
 }
 
 export interface CallOptions {
   /** The caller's API key, sent as `Authorization: Bearer <token>`. */
   token: string;
+  /** `keyId(token)`, computed once per request: the key's lane in the scheduler. */
+  key: string;
+  /** Interactive reads go before bulk work in the key's queue. */
+  priority: Priority;
   /** The caller's request; aborting it aborts the upstream request and its retries. */
   signal?: AbortSignal;
   /** Told about every attempt made for this call. */
@@ -74,13 +76,25 @@ export interface CallOptions {
   parentSpan?: Span;
 }
 
+/** A successful upstream answer: its parsed JSON body and the size of the body as received. */
+export interface UpstreamAnswer {
+  body: unknown;
+  bytes: number;
+}
+
+export interface UpstreamClientStats {
+  breaker: BreakerState;
+  inFlight: number;
+  scheduler: SchedulerStats;
+}
+
 export interface UpstreamClient {
-  /** `GET /user/calls?…`; resolves to the parsed JSON body. */
-  listCalls(query: URLSearchParams, options: CallOptions): Promise<unknown>;
-  /** `GET /user/calls/{id}`; resolves to the parsed JSON body, or null when the upstream says 404. */
-  getCall(callId: number, options: CallOptions): Promise<unknown>;
+  /** `GET /user/calls?<query>`. */
+  listCalls(query: string, options: CallOptions): Promise<UpstreamAnswer>;
+  /** `GET /user/calls/{id}`; null when the upstream says 404. */
+  getCall(callId: number, options: CallOptions): Promise<UpstreamAnswer | null>;
   /** State for health checks and metrics. */
-  stats(): { breaker: BreakerState; inFlight: number };
+  stats(): UpstreamClientStats;
   /**
    * Whether the upstream answers at all: one unauthenticated `GET /user/calls?per_page=1` within the
    * connect timeout; any HTTP status (401 is the expected one) counts as reachable. Never retried.
@@ -102,19 +116,6 @@ const PUBLIC_422_FIELDS = new Set([
   'page',
 ]);
 
-export function parseRetryAfter(header: string | string[] | undefined, body: unknown, now = Date.now()): number | null {
-  const value = Array.isArray(header) ? header[0] : header;
-  if (value !== undefined) {
-    if (/^\s*\d+\s*$/.test(value)) return Number(value);
-    const date = Date.parse(value);
-    if (!Number.isNaN(date)) return Math.max(0, Math.ceil((date - now) / 1000));
-  }
-  const fromBody = (body as { retry_after?: unknown } | null)?.retry_after;
-  if (typeof fromBody === 'number' && Number.isFinite(fromBody) && fromBody >= 0) return Math.ceil(fromBody);
-  if (typeof fromBody === 'string' && /^\d+$/.test(fromBody)) return Number(fromBody);
-  return null;
-}
-
 function fieldMessages(body: unknown): Record<string, string[]> {
   const errors = (body as { errors?: unknown } | null)?.errors;
   const result: Record<string, string[]> = {};
@@ -127,7 +128,7 @@ function fieldMessages(body: unknown): Record<string, string[]> {
   return result;
 }
 
-function statusError(status: number, headers: Record<string, string | string[] | undefined>, body: unknown): GatewayError {
+function statusError(status: number, headers: Record<string, string | string[] | undefined>, body: unknown, now: number): GatewayError {
   if (status >= 300 && status < 400) {
     // upstream-contract §5.2: a bad key may be answered with a redirect to the login page.
     return new UnauthenticatedError('The upstream API did not accept the credentials (redirected to a login page).');
@@ -142,7 +143,7 @@ function statusError(status: number, headers: Record<string, string | string[] |
       details: { fieldErrors: fields },
     });
   }
-  if (status === 429) return new UpstreamRateLimitedError(parseRetryAfter(headers['retry-after'], body));
+  if (status === 429) return new UpstreamRateLimitedError(parseRetryAfter(headers['retry-after'], body, now));
   if (status >= 500) return new UpstreamUnavailableError(`The upstream API failed (HTTP ${status}).`);
   return new UpstreamBadResponseError(`The upstream API answered with an unexpected status (HTTP ${status}).`);
 }
@@ -180,19 +181,29 @@ function isUpstreamFailure(error: GatewayError, status: number | null): boolean 
   return error instanceof UpstreamTimeoutError || (error instanceof UpstreamUnavailableError && !/cancelled/.test(error.message));
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
+    const timer = clock.setTimeout(() => {
       signal.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
     const onAbort = () => {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       reject(signal.reason);
     };
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** A controller aborted after `ms` of the clock's time; `cancel` clears its timer. */
+function timeoutController(clock: Clock, ms: number, reason: string): { signal: AbortSignal; cancel(): void } {
+  // A timer we hold and clear, not AbortSignal.timeout(): a timeout signal that only an AbortSignal.any()
+  // composite refers to can be garbage-collected before it fires (seen here: a cold process's first
+  // attempt never timed out).
+  const controller = new AbortController();
+  const timer = clock.setTimeout(() => controller.abort(new DOMException(reason, 'TimeoutError')), ms);
+  return { signal: controller.signal, cancel: () => clock.clearTimeout(timer) };
 }
 
 /** Splits `https://host:port/api/` into the origin and a base path without trailing slash. */
@@ -208,7 +219,8 @@ export function splitBaseUrl(baseUrl: string): { origin: string; basePath: strin
 export function createUpstreamClient(
   options: UpstreamClientOptions,
   onCall: (info: UpstreamCallInfo) => void = () => {},
-  clock: { now: Clock; random: () => number } = { now: Date.now, random: Math.random },
+  clock: Clock = systemClock,
+  random: () => number = Math.random,
 ): UpstreamClient {
   const { origin, basePath } = splitBaseUrl(options.baseUrl);
   const pool = new Pool(origin, {
@@ -219,13 +231,14 @@ export function createUpstreamClient(
     bodyTimeout: options.attemptTimeoutMs,
     maxResponseSize: options.maxResponseBytes,
   });
-  const budget = new RetryBudget(options.retryBudget, clock.now);
-  const breaker = new CircuitBreaker(options.breaker, clock.now);
-  const rateLimits = new RateLimitState(clock.now);
-  const limiter = new ConcurrencyLimiter(options.concurrency);
+  const now = () => clock.now();
+  const scheduler = new UpstreamScheduler(options.scheduler, clock);
+  const budget = new RetryBudget(options.retryBudget, now);
+  // When the origin recovers from an outage, keys paused during it resume with it.
+  const breaker = new CircuitBreaker(options.breaker, now, () => scheduler.resumeAll());
 
-  /** One HTTP exchange. Resolves to the parsed body; throws a GatewayError with the status it saw. */
-  async function exchange(path: string, token: string, signal: AbortSignal, allowNotFound: boolean): Promise<{ status: number; body: unknown }> {
+  /** One HTTP exchange. Resolves to the answer; throws a GatewayError with the status and budget it saw. */
+  async function exchange(path: string, token: string, signal: AbortSignal, allowNotFound: boolean) {
     const response = await pool.request({
       path: basePath + path,
       method: 'GET',
@@ -245,65 +258,80 @@ export function createUpstreamClient(
       }
     }
     const status = response.statusCode;
-    if (status === 404 && allowNotFound) return { status, body: null };
-    if (status < 200 || status >= 300) throw Object.assign(statusError(status, response.headers, body), { status });
-    if (!isJson) throw Object.assign(new UpstreamBadResponseError('The upstream API answered with something that is not JSON.'), { status });
-    return { status, body };
+    const said = readRateLimitHeaders(response.headers, status === 429 ? body : null, clock.now());
+    if (status === 404 && allowNotFound) return { status, said, answer: null };
+    if (status < 200 || status >= 300) {
+      throw Object.assign(statusError(status, response.headers, body, clock.now()), { status, said });
+    }
+    if (!isJson) {
+      throw Object.assign(new UpstreamBadResponseError('The upstream API answered with something that is not JSON.'), { status, said });
+    }
+    return { status, said, answer: { body, bytes: text.length } };
   }
 
-  async function getJson(path: string, call: CallOptions, allowNotFound: boolean): Promise<unknown> {
+  /** The attempt's permit from its key's lane: at once, after a wait in the queue, or a refusal. */
+  async function permitFor(call: CallOptions, deadlineAt: number, signal: AbortSignal, deadline: AbortSignal): Promise<Permit> {
+    try {
+      const permit = scheduler.acquire(call.key, call.priority, deadlineAt, signal);
+      return permit instanceof Promise ? await permit : permit;
+    } catch (error) {
+      throw transportError(error, deadline, deadline, call.signal);
+    }
+  }
+
+  async function getJson(path: string, call: CallOptions, allowNotFound: boolean): Promise<UpstreamAnswer | null> {
     const deadlineAt = clock.now() + options.timeoutMs;
-    // Timers we hold and clear, not AbortSignal.timeout(): a timeout signal that only an
-    // AbortSignal.any() composite refers to can be garbage-collected before it fires (seen here: a cold
-    // process's first attempt never timed out).
-    const deadlineController = new AbortController();
-    const deadlineTimer = setTimeout(() => deadlineController.abort(new DOMException('deadline', 'TimeoutError')), options.timeoutMs);
-    const deadline = deadlineController.signal;
+    const total = timeoutController(clock, options.timeoutMs, 'deadline');
+    const deadline = total.signal;
     const signal = call.signal ? AbortSignal.any([deadline, call.signal]) : deadline;
-    const key = keyId(call.token);
     const report = (info: UpstreamCallInfo) => {
       onCall(info);
       call.onCall?.(info);
     };
-    const release = await limiter.acquire(key, signal);
+    const template = path.startsWith('/user/calls/') ? '/user/calls/{id}' : '/user/calls';
     try {
       budget.recordFirstAttempt();
       for (let attempt = 0; ; attempt++) {
-        const wait = rateLimits.waitMs(key);
-        if (wait > 0) {
-          // The key is still in its 429 back-off: wait when that fits the deadline, else fail at once.
-          if (clock.now() + wait > deadlineAt) throw new UpstreamRateLimitedError(Math.ceil(wait / 1000));
-          await sleep(wait, signal);
+        // An open circuit answers at once, before the request costs any budget or waiting.
+        if (breaker.state === 'open') breaker.admit();
+        const permit = await permitFor(call, deadlineAt, signal, deadline);
+        let probe: boolean;
+        try {
+          ({ probe } = breaker.admit());
+        } catch (error) {
+          permit.done({ sent: false, failed: null });
+          throw error;
         }
-        const { probe } = breaker.admit();
         const started = performance.now();
         // The path's template only: ids, filters and credentials stay out of traces.
         const span = call.parentSpan
           ? trace.getTracer('calls-gateway').startSpan(
-              `GET ${path.startsWith('/user/calls/') ? '/user/calls/{id}' : '/user/calls'}`,
-              { kind: SpanKind.CLIENT, attributes: { 'http.request.method': 'GET', 'url.template': path.startsWith('/user/calls/') ? '/user/calls/{id}' : '/user/calls', 'calls_gateway.attempt': attempt } },
+              `GET ${template}`,
+              {
+                kind: SpanKind.CLIENT,
+                attributes: { 'http.request.method': 'GET', 'url.template': template, 'calls_gateway.attempt': attempt },
+              },
               trace.setSpan(context.active(), call.parentSpan),
             )
           : undefined;
-        const attemptController = new AbortController();
-        const attemptTimer = setTimeout(
-          () => attemptController.abort(new DOMException('attempt', 'TimeoutError')),
-          Math.max(1, Math.min(options.attemptTimeoutMs, deadlineAt - clock.now())),
-        );
-        const attemptSignal = AbortSignal.any([signal, attemptController.signal]);
+        const attemptTimeout = timeoutController(clock, Math.max(1, Math.min(options.attemptTimeoutMs, deadlineAt - clock.now())), 'attempt');
+        const attemptSignal = AbortSignal.any([signal, attemptTimeout.signal]);
+        const info = { path, attempt, queuedMs: permit.waitedMs, priority: call.priority };
         let status: number | null = null;
         try {
           const result = await exchange(path, call.token, attemptSignal, allowNotFound);
           status = result.status;
-          breaker.record('success', probe);
-          report({ path, status, durationMs: performance.now() - started, outcome: result.body === null ? 'not_found' : 'ok', attempt });
+          permit.done({ sent: true, failed: false, said: result.said });
+          breaker.record('success', probe, call.key);
+          report({ ...info, status, durationMs: performance.now() - started, outcome: result.answer === null ? 'not_found' : 'ok' });
           span?.setAttribute('http.response.status_code', status);
           span?.end();
-          return result.body;
+          return result.answer;
         } catch (raw) {
           status = (raw as { status?: number }).status ?? null;
+          let said = (raw as { said?: RateLimitHeaders }).said;
           const error = transportError(raw, deadline, attemptSignal, call.signal);
-          report({ path, status, durationMs: performance.now() - started, outcome: 'error', attempt });
+          report({ ...info, status, durationMs: performance.now() - started, outcome: 'error' });
           if (span) {
             if (status !== null) span.setAttribute('http.response.status_code', status);
             span.setAttribute('error.type', error.code);
@@ -311,40 +339,45 @@ export function createUpstreamClient(
             span.end();
           }
           if (call.signal?.aborted && !deadline.aborted) {
+            permit.done({ sent: true, failed: null });
             breaker.release(probe);
             throw error;
           }
-          breaker.record(isUpstreamFailure(error, status) ? 'failure' : 'success', probe);
-          if (error instanceof UpstreamRateLimitedError && error.retryAfter !== null) {
-            rateLimits.limit(key, error.retryAfter);
-            if (clock.now() + error.retryAfter * 1000 > deadlineAt) throw error;
-          }
+          // A 429 that names no wait still means "not now": hold the key for a second.
+          if (status === 429 && said && said.retryAfterMs === null) said = { ...said, retryAfterMs: 1_000 };
+          const failed = isUpstreamFailure(error, status);
+          permit.done({ sent: true, failed, said });
+          breaker.record(failed ? 'failure' : 'success', probe, call.key);
           if (deadline.aborted || !isRetryable(error, status) || attempt >= options.maxRetries || !budget.tryRetry()) throw error;
-          const pause = backoffMs(attempt, options.retryBaseMs, options.retryCapMs, clock.random);
+          // After a 429 the key's lane holds the next attempt until the upstream's time is up, or refuses
+          // it at once when that is past the deadline; other failures back off here.
+          if (status === 429) continue;
+          const pause = backoffMs(attempt, options.retryBaseMs, options.retryCapMs, random);
           if (clock.now() + pause >= deadlineAt) throw error;
-          await sleep(pause, signal).catch(() => {
+          await sleep(clock, pause, signal).catch(() => {
             throw transportError(undefined, deadline, attemptSignal, call.signal);
           });
         } finally {
-          clearTimeout(attemptTimer);
+          attemptTimeout.cancel();
         }
       }
     } finally {
-      clearTimeout(deadlineTimer);
-      release();
+      total.cancel();
     }
   }
 
   return {
-    listCalls(query, call) {
-      const search = query.toString();
-      return getJson(`/user/calls${search ? `?${search}` : ''}`, call, false);
+    async listCalls(query, call) {
+      return (await getJson(`/user/calls${query ? `?${query}` : ''}`, call, false))!;
     },
     getCall(callId, call) {
       if (!Number.isSafeInteger(callId) || callId < 1) throw new RangeError('callId must be a positive integer');
       return getJson(`/user/calls/${callId}`, call, true);
     },
-    stats: () => ({ breaker: breaker.state, inFlight: limiter.inFlight }),
+    stats: () => {
+      const queue = scheduler.stats();
+      return { breaker: breaker.state, inFlight: queue.inFlight, scheduler: queue };
+    },
     async probe() {
       try {
         const response = await pool.request({
@@ -359,6 +392,9 @@ export function createUpstreamClient(
         return false;
       }
     },
-    close: () => pool.close(),
+    close: () => {
+      scheduler.close();
+      return pool.close();
+    },
   };
 }

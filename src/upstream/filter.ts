@@ -70,10 +70,7 @@ export function filterQuery(filter: CallFilter | null | undefined): URLSearchPar
   return query;
 }
 
-/** The query of one upstream list page: the filter, then `page` and `per_page`. */
-export function pageQuery(filter: URLSearchParams, perPage: number, page: number): string {
-  const query = new URLSearchParams(filter);
-  query.set('page', String(page));
-  query.set('per_page', String(perPage));
-  return query.toString();
+/** The query of one upstream list page: the filter's query string, then `page` and `per_page`. */
+export function pageQuery(filter: string, perPage: number, page: number): string {
+  return `${filter === '' ? '' : `${filter}&`}page=${page}&per_page=${perPage}`;
 }

@@ -1,43 +1,90 @@
 /**
- * Per-request DataLoaders over the upstream (DataLoader README, "Creating a new DataLoader per request"):
- * built for each GraphQL operation, never shared, so nothing one caller loaded can reach another.
- * `page` dedupes identical list requests of one operation; `call` dedupes `GET /user/calls/{id}` and
- * serves any call that a list of the same operation returned, so a listed call costs nothing more.
+ * What one GraphQL operation reads from the upstream, built per request (DataLoader README, "Creating a
+ * new DataLoader per request"): never shared, so nothing one caller loaded can reach another. A list page
+ * comes from, in order: this operation (the same page asked twice costs one request), the page cache (per
+ * key hash, fresh within its TTL), an identical request of the same key already on its way (coalescing),
+ * and finally the upstream through the key's scheduler. `call` dedupes `GET /user/calls/{id}` and serves
+ * any call a list of the operation returned, or the cache holds, without a request.
  */
 import DataLoader from 'dataloader';
 import { UnauthenticatedError } from '../errors.js';
+import type { FetchedPage } from '../pagination/connection.js';
+import { servedBlock } from '../pagination/echo.js';
+import type { PageSource } from '../pagination/service.js';
+import type { PageRequest } from '../pagination/window.js';
+import { requestStart, UPSTREAM_MAX_PER_PAGE } from '../pagination/window.js';
+import type { PageCache } from './cache.js';
 import type { CallOptions, UpstreamCallInfo, UpstreamClient } from './client.js';
 import type { InFlight } from './coalesce.js';
-import { keyId } from './resilience.js';
-import type { Call, CallPage, NormalizeWarning } from './model.js';
+import { pageQuery } from './filter.js';
+import type { Call, NormalizeWarning } from './model.js';
 import { type NormalizeOptions, normalizeCall, normalizeCallPage, unwrapCallRecord } from './normalize.js';
+import type { Priority } from './scheduler.js';
+
+/**
+ * The largest `per_page` the upstream serves. 100 is documented (upstream-contract §2); an upstream seen to
+ * serve less (its paginator echoed a smaller `per_page`) is planned with that from then on. One per gateway.
+ */
+export class PageSizeCap {
+  maxPerPage = UPSTREAM_MAX_PER_PAGE;
+
+  /** Takes a smaller cap; true when it is news (worth a log line). */
+  learn(perPage: number): boolean {
+    if (perPage >= this.maxPerPage || perPage < 1) return false;
+    this.maxPerPage = perPage;
+    return true;
+  }
+}
+
+/** What an operation cost upstream, for logs and the `extensions.upstream` debug field. */
+export interface UpstreamUsage {
+  /** Upstream attempts made (retries included). */
+  requests: number;
+  /** Pages and calls served from the page cache instead. */
+  cacheHits: number;
+  /** Milliseconds the operation's attempts waited in their key's queue, summed. */
+  queuedMs: number;
+}
 
 export interface Loaders {
-  /** Keyed by the page's canonical query string (see `pageQuery`). */
-  page: DataLoader<string, CallPage>;
+  /** The list of the caller's calls under one filter (its canonical query string), as a page source. */
+  list(filter: string): PageSource<Call>;
   /** Keyed by upstream call id; null when the upstream says 404. */
   call: DataLoader<number, Call | null>;
+  usage: UpstreamUsage;
 }
 
 export interface LoaderOptions {
   client: UpstreamClient;
   /** The caller's bearer token; null when the request carried none. */
   token: string | null;
+  /** `keyId(token)`, computed once per request. */
+  key: string | null;
   normalize: NormalizeOptions;
   /** How many `GET /user/calls/{id}` may be in flight at once for one operation. @default 8 */
   callConcurrency: number;
   /** Aborts the operation's upstream requests when the client goes away. */
   signal?: AbortSignal;
-  /** Told about every upstream attempt of this operation (request logs count them). */
+  /** Told about every upstream attempt of this operation. */
   onCall?: (info: UpstreamCallInfo) => void;
   /** The operation's trace span, parent of the upstream spans. */
   parentSpan?: CallOptions['parentSpan'];
   onWarnings?: (warnings: NormalizeWarning[]) => void;
-  /**
-   * Shared by all requests of a gateway: identical upstream requests in flight at the same time, from
-   * the same API key, are made once. Omit to make every request on its own.
-   */
-  inFlight?: { pages: InFlight<CallPage>; calls: InFlight<Call | null> };
+  /** Told once when the upstream is seen to cap `per_page`. */
+  onPageCap?: (perPage: number) => void;
+  /** Identical requests of one key in flight at once are made once; omit to make each on its own. */
+  inFlight?: { pages: InFlight<Served>; calls: InFlight<Call | null> };
+  /** The page cache shared by all requests; null when switched off. */
+  cache: PageCache | null;
+  /** The request said `Cache-Control: no-cache`: read nothing from the cache (what is read is still kept). */
+  fresh: boolean;
+  pageCap: PageSizeCap;
+}
+
+/** A page as served, with the size of its body (for the cache). */
+export interface Served {
+  page: FetchedPage<Call>;
+  bytes: number;
 }
 
 /** Runs `task` over `items` with at most `limit` running at once; results keep the items' order. */
@@ -55,20 +102,25 @@ export async function mapConcurrently<T, R>(items: readonly T[], limit: number, 
 }
 
 export function createLoaders(options: LoaderOptions): Loaders {
-  const { client, token, signal } = options;
+  const { client, token, key, signal, cache, fresh } = options;
+  const usage: UpstreamUsage = { requests: 0, cacheHits: 0, queuedMs: 0 };
+  const onCall = (info: UpstreamCallInfo) => {
+    usage.requests++;
+    usage.queuedMs += info.queuedMs;
+    options.onCall?.(info);
+  };
   const report = (warnings: NormalizeWarning[]) => {
     if (warnings.length > 0) options.onWarnings?.(warnings);
   };
-  const callOptions = (): CallOptions => {
-    if (token === null) throw new UnauthenticatedError('This field needs an "Authorization: Bearer <API key>" header.');
-    return { token, signal, onCall: options.onCall, parentSpan: options.parentSpan };
+  const callOptions = (priority: Priority): CallOptions => {
+    if (token === null || key === null) throw new UnauthenticatedError('This field needs an "Authorization: Bearer <API key>" header.');
+    return { token, key, priority, signal, onCall, parentSpan: options.parentSpan };
   };
-  const tokenKey = token === null ? null : keyId(token);
-  /** Runs `task` alone, or joins an identical request of the same API key already on its way. */
-  const shared = <T>(inFlight: InFlight<T> | undefined, path: string, task: (call: CallOptions) => Promise<T>): Promise<T> => {
-    const call = callOptions();
+  /** Runs `task` alone, or joins an identical request of the same key (and priority) already on its way. */
+  const shared = <T>(inFlight: InFlight<T> | undefined, what: string, priority: Priority, task: (call: CallOptions) => Promise<T>) => {
+    const call = callOptions(priority);
     if (!inFlight) return task(call);
-    return inFlight.run(`${tokenKey}\u0000${path}`, signal, (joined) => task({ ...call, signal: joined }));
+    return inFlight.run(`${key}\u0000${priority}\u0000${what}`, signal, (joined) => task({ ...call, signal: joined }));
   };
 
   // Calls returned by the operation's list pages, and the list pages still on their way.
@@ -80,18 +132,26 @@ export function createLoaders(options: LoaderOptions): Loaders {
     async (ids) => {
       // Root fields run side by side, so `call(callId:)` is asked for before a sibling `calls` page has
       // come back. Waiting for pages already in flight spends a little latency to save an upstream
-      // request (the API allows about 100 a minute) whenever the page holds the call.
+      // request whenever the page holds the call.
       if (pagesInFlight.size > 0) await Promise.allSettled([...pagesInFlight]);
       return mapConcurrently(ids, options.callConcurrency, async (id) => {
-        const known = listed.get(id);
-        if (known) return known;
+        const known = listed.get(id) ?? (fresh || key === null ? undefined : cache?.call(key, id));
+        if (known) {
+          if (!listed.has(id) && cache) {
+            cache.hits++;
+            usage.cacheHits++;
+          }
+          return known;
+        }
         try {
-          return await shared(options.inFlight?.calls, `call/${id}`, async (call) => {
-            const raw = await client.getCall(id, call);
-            if (raw === null) return null;
+          return await shared(options.inFlight?.calls, `call/${id}`, 'interactive', async (call) => {
+            if (cache) cache.misses++;
+            const answer = await client.getCall(id, call);
+            if (answer === null) return null;
             const warnings: NormalizeWarning[] = [];
-            const found = normalizeCall(unwrapCallRecord(raw), options.normalize, warnings);
+            const found = normalizeCall(unwrapCallRecord(answer.body), options.normalize, warnings);
             report(warnings);
+            cache?.putCall(call.key, found, answer.bytes);
             return found;
           });
         } catch (error) {
@@ -102,31 +162,78 @@ export function createLoaders(options: LoaderOptions): Loaders {
     { maxBatchSize: 100 },
   );
 
-  const loadPage = async (query: string): Promise<CallPage> => {
-    const result = await shared(options.inFlight?.pages, `list?${query}`, async (call) => {
-      const raw = await client.listCalls(new URLSearchParams(query), call);
+  /** Pages of one filter this operation has read, by request (as asked), and as served. */
+  const lists = new Map<string, { asked: Map<string, Promise<FetchedPage<Call>>>; read: FetchedPage<Call>[]; cached: Set<object> }>();
+
+  const fetchPage = async (filter: string, asked: PageRequest, priority: Priority): Promise<FetchedPage<Call>> => {
+    const query = pageQuery(filter, asked.perPage, asked.page);
+    const served = await shared(options.inFlight?.pages, `list?${query}`, priority, async (call): Promise<Served> => {
+      if (cache) cache.misses++;
+      const answer = await client.listCalls(query, call);
       const warnings: NormalizeWarning[] = [];
-      const page = normalizeCallPage(raw, options.normalize, warnings);
+      const raw = normalizeCallPage(answer.body, options.normalize, warnings);
       report(warnings);
-      return page;
+      const request = servedBlock(asked, raw.echo, raw.calls.length);
+      if (request.perPage < asked.perPage && options.pageCap.learn(request.perPage)) options.onPageCap?.(request.perPage);
+      const page = { request, items: raw.calls, total: raw.total, lastPage: raw.lastPage };
+      cache?.putPage(call.key, filter, page, answer.bytes);
+      return { page, bytes: answer.bytes };
     });
-    for (const found of result.calls) {
+    for (const found of served.page.items) {
       listed.set(found.callId, found);
       call.prime(found.callId, found);
     }
-    return result;
+    return served.page;
   };
 
-  const page = new DataLoader<string, CallPage>((queries) =>
-    Promise.all(
-      queries.map((query) => {
-        const pending = loadPage(query).catch((error: unknown) => error as Error);
-        pagesInFlight.add(pending);
-        void pending.finally(() => pagesInFlight.delete(pending));
-        return pending;
-      }),
-    ),
-  );
+  const list = (filter: string): PageSource<Call> => {
+    let state = lists.get(filter);
+    if (!state) lists.set(filter, (state = { asked: new Map(), read: [], cached: new Set() }));
+    const { asked, read, cached } = state;
+    return {
+      maxPerPage: () => options.pageCap.maxPerPage,
+      known(start, size) {
+        const overlaps = (page: FetchedPage<Call>) =>
+          requestStart(page.request) < start + size && requestStart(page.request) + page.request.perPage > start;
+        const mine = read.filter(overlaps);
+        if (fresh || key === null || !cache) return mine;
+        const fromCache = cache.pages(key, filter).filter(overlaps);
+        // A cached page counts as a hit once per operation, when a read first relies on it.
+        for (const page of fromCache) {
+          if (cached.has(page)) continue;
+          cached.add(page);
+          cache.hits++;
+          usage.cacheHits++;
+        }
+        return [...mine, ...fromCache];
+      },
+      fetch(requests, priority) {
+        return Promise.allSettled(
+          requests.map((request) => {
+            const id = `${request.perPage}:${request.page}`;
+            let pending = asked.get(id);
+            if (!pending) {
+              pending = fetchPage(filter, request, priority);
+              asked.set(id, pending);
+              pagesInFlight.add(pending);
+              void pending.then(
+                (page) => {
+                  read.push(page);
+                  pagesInFlight.delete(pending!);
+                },
+                () => {
+                  // A failed page may be asked again later in the operation (after a budget refusal, say).
+                  asked.delete(id);
+                  pagesInFlight.delete(pending!);
+                },
+              );
+            }
+            return pending;
+          }),
+        );
+      },
+    };
+  };
 
-  return { page, call };
+  return { list, call, usage };
 }

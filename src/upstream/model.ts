@@ -2,6 +2,7 @@
  * The gateway's own, normalised view of a call: one shape whatever dialect the upstream spoke. Pure data,
  * no GraphQL: schema/ maps these to GraphQL types, upstream/normalize.ts builds them from raw records.
  */
+import type { PageEcho } from '../pagination/echo.js';
 
 /** Upstream status values (upstream-contract §2), in the upstream's own spelling. */
 export const UPSTREAM_CALL_STATUSES = [
@@ -110,7 +111,10 @@ export interface CallPage {
   total: number | null;
   /** From `last_page`; null when omitted. */
   lastPage: number | null;
+  /** What the paginator says it served (`per_page`, `current_page`, `from`, `to`); null where it did not say. */
+  echo: PageEcho;
 }
+
 
 /** A problem the normaliser repaired (fallback to empty) and wants logged; never contains values. */
 export interface NormalizeWarning {

@@ -40,6 +40,13 @@ export function normalizeCallPage(raw: unknown, options: NormalizeOptions, warni
     calls: raw.data.map((record) => normalizeCall(record, options, warnings)),
     total: readCount(raw.total, 'total', warnEnvelope),
     lastPage: readCount(raw.last_page, 'last_page', warnEnvelope),
+    // The paginator's echo of what it served; pagination/echo.ts checks it against what was asked.
+    echo: {
+      perPage: readCount(raw.per_page, 'per_page', warnEnvelope),
+      currentPage: readCount(raw.current_page, 'current_page', warnEnvelope),
+      from: readCount(raw.from, 'from', warnEnvelope),
+      to: readCount(raw.to, 'to', warnEnvelope),
+    },
   };
 }
 

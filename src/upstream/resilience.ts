@@ -1,7 +1,7 @@
 /**
- * The parts of the upstream policy that keep state between requests: a retry budget and a circuit
- * breaker per origin, 429 back-off per API key, and concurrency limits per API key and overall.
- * Defaults follow reliability.md §2. API keys are only ever held as a hash (`keyId`), never as text.
+ * The parts of the upstream policy that keep state between requests and are not per key: a retry budget
+ * and a circuit breaker per origin (per-key budgets, queues and pauses live in scheduler.ts). Defaults
+ * follow reliability.md §2. API keys are only ever held as a hash (`keyId`), never as text.
  */
 import { createHash } from 'node:crypto';
 import { UpstreamUnavailableError } from '../errors.js';
@@ -13,7 +13,7 @@ export function keyId(token: string): string {
   return createHash('sha256').update(token).digest('base64url').slice(0, 16);
 }
 
-/** Counts in one-second buckets over a sliding window. */
+/** Counts in one-second buckets over a sliding window; buckets older than the window are dropped as it slides. */
 class SlidingCounter {
   private readonly buckets = new Map<number, number>();
   constructor(
@@ -23,7 +23,10 @@ class SlidingCounter {
 
   add(n = 1): void {
     const bucket = Math.floor(this.now() / 1000);
-    this.buckets.set(bucket, (this.buckets.get(bucket) ?? 0) + n);
+    const current = this.buckets.get(bucket);
+    // A new second: drop what has left the window, so the map stays as small as the window.
+    if (current === undefined) this.sum();
+    this.buckets.set(bucket, (current ?? 0) + n);
   }
 
   sum(): number {
@@ -34,6 +37,10 @@ class SlidingCounter {
       else total += n;
     }
     return total;
+  }
+
+  clear(): void {
+    this.buckets.clear();
   }
 }
 
@@ -79,6 +86,8 @@ export interface BreakerOptions {
   failureRatio: number;
   /** …and the window holds at least this many calls. @default 20 */
   minCalls: number;
+  /** …and the failures come from at least this many API keys. @default 3 */
+  minKeys: number;
   /** @default 30000 */
   windowMs: number;
   /** How long it stays open before one probe may pass. @default 15000 */
@@ -89,17 +98,24 @@ export type BreakerState = 'closed' | 'open' | 'half-open';
 
 /**
  * Circuit breaker per upstream origin. Only 5xx, timeouts and network errors count as failures;
- * 401/403/404/422/429 are answers from a healthy upstream. While open every call fails at once; after
- * `openMs` exactly one probe goes through, and its outcome closes or re-opens the circuit.
+ * 401/403/404/422/429 are answers from a healthy upstream. It opens only when the failures come from
+ * several API keys: one key's trouble (its account broken upstream, its own 500s) pauses that key alone
+ * (scheduler.ts) and never every tenant. While open every call fails at once; after `openMs` exactly
+ * one probe goes through, and its outcome closes or re-opens the circuit. A circuit that closes starts
+ * with an empty window, so the outage's failures cannot re-open it on the next successes.
  */
 export class CircuitBreaker {
   private readonly calls: SlidingCounter;
   private readonly failures: SlidingCounter;
+  /** Key hash -> time of its last failure in the window. */
+  private readonly failingKeys = new Map<string, number>();
   private openedAt: number | null = null;
   private probing = false;
   constructor(
     private readonly options: BreakerOptions,
     private readonly now: Clock = Date.now,
+    /** Told when the circuit closes after an outage. */
+    private readonly onClose: () => void = () => {},
   ) {
     this.calls = new SlidingCounter(options.windowMs, now);
     this.failures = new SlidingCounter(options.windowMs, now);
@@ -121,161 +137,42 @@ export class CircuitBreaker {
     throw new UpstreamUnavailableError('The upstream API is failing; requests are paused for a few seconds (circuit open).');
   }
 
-  record(outcome: 'success' | 'failure', probe: boolean): void {
+  /** Records a call's outcome; `key` is the hash of the API key it was made with. */
+  record(outcome: 'success' | 'failure', probe: boolean, key: string): void {
     if (probe) {
       this.probing = false;
-      this.openedAt = outcome === 'success' ? null : this.now();
+      if (outcome === 'failure') {
+        this.openedAt = this.now();
+        return;
+      }
+      this.openedAt = null;
+      this.calls.clear();
+      this.failures.clear();
+      this.failingKeys.clear();
+      this.onClose();
       return;
     }
     if (this.openedAt !== null) return;
     this.calls.add();
-    if (outcome === 'failure') this.failures.add();
+    const now = this.now();
+    if (outcome === 'failure') {
+      this.failures.add();
+      this.failingKeys.delete(key);
+      this.failingKeys.set(key, now);
+    }
+    // Oldest first (re-set above): drop the keys whose last failure has left the window.
+    for (const [failing, at] of this.failingKeys) {
+      if (at > now - this.options.windowMs) break;
+      this.failingKeys.delete(failing);
+    }
     const calls = this.calls.sum();
-    if (calls >= this.options.minCalls && this.failures.sum() >= this.options.failureRatio * calls) this.openedAt = this.now();
+    if (calls < this.options.minCalls || this.failures.sum() < this.options.failureRatio * calls) return;
+    if (this.failingKeys.size >= this.options.minKeys) this.openedAt = now;
   }
 
   /** A probe that ended without an outcome (aborted by its caller) frees the slot for the next one. */
   release(probe: boolean): void {
     if (probe) this.probing = false;
-  }
-}
-
-/**
- * 429 back-off per API key: after the upstream says "retry after N s" to one key, that key's requests
- * wait or fail fast until then, and no other key is slowed (rate limits are per key, reliability.md §2).
- */
-export class RateLimitState {
-  private readonly until = new Map<string, number>();
-  constructor(private readonly now: Clock = Date.now) {}
-
-  /** Milliseconds this key must still wait (0 when free). */
-  waitMs(key: string): number {
-    const until = this.until.get(key);
-    if (until === undefined) return 0;
-    const wait = until - this.now();
-    if (wait <= 0) this.until.delete(key);
-    return Math.max(0, wait);
-  }
-
-  limit(key: string, retryAfterSeconds: number): void {
-    const until = this.now() + retryAfterSeconds * 1000;
-    if (until > (this.until.get(key) ?? 0)) this.until.set(key, until);
-    if (this.until.size > 10_000) for (const k of this.until.keys()) this.waitMs(k);
-  }
-}
-
-/** A counting semaphore with a bounded FIFO queue; waiting is bounded by time and by the caller's signal. */
-class Semaphore {
-  private active = 0;
-  private readonly queue: { grant: () => void; fail: (error: Error) => void }[] = [];
-  constructor(
-    private readonly limit: number,
-    private readonly maxQueue: number,
-  ) {}
-
-  get idle(): boolean {
-    return this.active === 0 && this.queue.length === 0;
-  }
-
-  get inFlight(): number {
-    return this.active;
-  }
-
-  acquire(timeoutMs: number, signal: AbortSignal | undefined, busy: () => Error): Promise<void> {
-    if (this.active < this.limit && this.queue.length === 0) {
-      this.active++;
-      return Promise.resolve();
-    }
-    if (this.queue.length >= this.maxQueue) return Promise.reject(busy());
-    return new Promise<void>((resolve, reject) => {
-      const entry = {
-        grant: () => {
-          cleanup();
-          this.active++;
-          resolve();
-        },
-        fail: (error: Error) => {
-          cleanup();
-          reject(error);
-        },
-      };
-      const onAbort = () => entry.fail(busy());
-      const timer = setTimeout(() => entry.fail(busy()), timeoutMs);
-      const cleanup = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        const index = this.queue.indexOf(entry);
-        if (index >= 0) this.queue.splice(index, 1);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.queue.push(entry);
-    });
-  }
-
-  release(): void {
-    this.active--;
-    this.queue[0]?.grant();
-  }
-}
-
-export interface ConcurrencyOptions {
-  /** Upstream requests in flight at once, all keys together. @default 64 */
-  global: number;
-  /** Upstream requests in flight at once for one API key. @default 8 */
-  perKey: number;
-  /** Requests that may wait for a slot; beyond that they are refused at once. @default 100 */
-  maxQueue: number;
-  /** How long a request may wait for a slot. @default 2000 */
-  queueTimeoutMs: number;
-}
-
-/**
- * Bulkheads: one key cannot take more than `perKey` of the upstream's capacity, nor all of ours.
- * Past the short queue a request fails fast with UPSTREAM_UNAVAILABLE instead of piling up.
- */
-export class ConcurrencyLimiter {
-  private readonly global: Semaphore;
-  private readonly perKey = new Map<string, Semaphore>();
-  constructor(private readonly options: ConcurrencyOptions) {
-    this.global = new Semaphore(options.global, options.maxQueue);
-  }
-
-  get inFlight(): number {
-    return this.global.inFlight;
-  }
-
-  async acquire(key: string, signal?: AbortSignal): Promise<() => void> {
-    const busy = () => new UpstreamUnavailableError('The gateway is at its limit of concurrent upstream requests; retry shortly.');
-    let mine = this.perKey.get(key);
-    if (!mine) {
-      mine = new Semaphore(this.options.perKey, this.options.maxQueue);
-      this.perKey.set(key, mine);
-    }
-    const started = Date.now();
-    try {
-      await mine.acquire(this.options.queueTimeoutMs, signal, busy);
-    } catch (error) {
-      if (mine.idle) this.perKey.delete(key);
-      throw error;
-    }
-    try {
-      await this.global.acquire(Math.max(0, this.options.queueTimeoutMs - (Date.now() - started)), signal, busy);
-    } catch (error) {
-      this.releaseKey(key, mine);
-      throw error;
-    }
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.global.release();
-      this.releaseKey(key, mine);
-    };
-  }
-
-  private releaseKey(key: string, semaphore: Semaphore): void {
-    semaphore.release();
-    if (semaphore.idle) this.perKey.delete(key);
   }
 }
 

@@ -59,7 +59,8 @@ describe('federation', () => {
   let supergraphSdl: string;
 
   beforeAll(async () => {
-    gw = await startTestGateway();
+    // Upstream requests are counted per distinct call: no page cache to answer what an earlier test listed.
+    gw = await startTestGateway({ config: { upstreamCacheTtlMs: 0 } });
     subgraphServer = createServer(gw.gateway.handle);
     const callsUrl = `${await listen(subgraphServer)}/subgraph`;
     crmServer = createServer(createYoga({ schema: crmSchema, logging: false }));
@@ -132,7 +133,9 @@ describe('federation', () => {
 describe('the subgraph endpoint', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway({ simulator: { latencyMs: 80 } });
+    // Lookup concurrency and per-item answers, counted per request: 25 distinct lookups at once are more than
+    // one key's budget allows in 10 s (test/budget/ covers that), and no cache answers an earlier test's calls.
+    gw = await startTestGateway({ limits: 'off', simulator: { latencyMs: 80 }, config: { upstreamCacheTtlMs: 0 } });
   });
   afterAll(() => gw.close());
   beforeEach(() => gw.resetUpstream());

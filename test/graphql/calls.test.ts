@@ -2,13 +2,16 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CURSOR_SECRET } from '../../src/config.js';
 import { encodeCursor } from '../../src/pagination/cursor.js';
 import { planWindow } from '../../src/pagination/window.js';
-import { DEMO_TOKEN } from '../../src/simulator/data.js';
+import { DEMO_TOKEN, SECOND_TENANT_TOKEN } from '../../src/simulator/data.js';
 import { CallIdsPageDocument, type CallIdsPageQuery, CallsPageDocument, CallsTotalDocument, type CallFilter } from '../gql/graphql.js';
+import { ManualClock } from '../support/clock.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
 let gw: TestGateway;
 beforeAll(async () => {
-  gw = await startTestGateway({ config: { pageSizeMax: 250 } });
+  // The planner's choices, page by page: no page cache (it would answer repeated rows without a request)
+  // and no budget (the walks below make more requests than one key may make in 10 s; test/budget/ covers it).
+  gw = await startTestGateway({ limits: 'off', config: { pageSizeMax: 250, upstreamCacheTtlMs: 0 } });
 });
 afterAll(() => gw.close());
 beforeEach(() => gw.resetUpstream());
@@ -101,18 +104,16 @@ describe('calls: forward and backward walks', () => {
     expect(node.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 
-  it('plans offset 30, 15 rows as per_page=15&page=3, and offset 3, 10 rows as per_page=13&page=1', async () => {
+  it.each([
+    ['a first page: the cheapest plan', null, 15, ['15', '1']],
+    ['a walk at offset 30: an aligned page of 100 for the same one request (read-ahead)', 29, 15, ['100', '1']],
+    ['a walk at offset 3: an aligned page of 100', 2, 10, ['100', '1']],
+    ['a walk across a boundary of 100 (rows 95-114): aligned pages would take two, so the cheapest one', 94, 20, ['23', '5']],
+  ])('plans %s', async (_name, cursorOffset, first, expected) => {
     // Version 1 cursors carry no anchor, so the window is exactly the rows asked for.
-    const key = { filterKey: '', secret: DEFAULT_CURSOR_SECRET };
-    const cursor29 = encodeCursor(29, key);
-    const cursor2 = encodeCursor(2, key);
-    gw.resetUpstream();
-    await gw.query(CallIdsPageDocument, { first: 15, after: cursor29 });
-    await gw.query(CallIdsPageDocument, { first: 10, after: cursor2 });
-    expect(gw.upstream().map((r) => [r.query.per_page, r.query.page])).toEqual([
-      ['15', '3'],
-      ['13', '1'],
-    ]);
+    const after = cursorOffset === null ? null : encodeCursor(cursorOffset, { filterKey: '', secret: DEFAULT_CURSOR_SECRET });
+    await gw.query(CallIdsPageDocument, { first, after });
+    expect(gw.upstream().map((r) => [r.query.per_page, r.query.page])).toEqual([expected]);
   });
 
   it('fetches a window larger than one upstream page with concurrent requests', async () => {
@@ -203,9 +204,53 @@ describe('calls: per-request DataLoader', () => {
     expect(gw.upstream().map((r) => r.path).sort()).toEqual([`/api/user/calls/${ids[0]}`, `/api/user/calls/${ids[1]}`].sort());
   });
 
-  it('shares nothing between requests: the same page twice costs two requests', async () => {
+  it('shares nothing between requests without the page cache: the same page twice costs two requests', async () => {
     await gw.query(CallIdsPageDocument, { first: 3 });
     await gw.query(CallIdsPageDocument, { first: 3 });
     expect(gw.upstream()).toHaveLength(2);
+  });
+});
+
+describe('calls: the page cache (UPSTREAM_CACHE_TTL_MS)', () => {
+  let cached: TestGateway;
+  const clock = new ManualClock(Date.now());
+  beforeAll(async () => {
+    cached = await startTestGateway({ clock, config: { upstreamDebugExtension: true } });
+  });
+  afterAll(() => cached.close());
+  beforeEach(() => cached.resetUpstream());
+
+  it('answers a repeat by the same key within the TTL from memory, with the same data, and says so in extensions.upstream', async () => {
+    const first = await cached.query(CallIdsPageDocument, { first: 7, filter: { type: 'WEB' } });
+    const again = await cached.query(CallIdsPageDocument, { first: 7, filter: { type: 'WEB' } });
+    expect(again.body.data).toEqual(first.body.data);
+    expect(cached.upstream()).toHaveLength(1);
+    expect(first.body.extensions?.upstream).toEqual({ requests: 1, cacheHits: 0, queuedMs: 0 });
+    expect(again.body.extensions?.upstream).toEqual({ requests: 0, cacheHits: 1, queuedMs: 0 });
+  });
+
+  it('serves rows of a wider cached page, and call(callId:) of a listed call, without a request', async () => {
+    const wide = await cached.query(CallIdsPageDocument, { first: 20, filter: { type: 'INBOUND' } });
+    const ids = wide.body.data!.calls.edges.map((e) => e.node.callId);
+    const narrow = await cached.query(CallIdsPageDocument, { first: 5, filter: { type: 'INBOUND' } });
+    expect(narrow.body.data!.calls.edges.map((e) => e.node.callId)).toEqual(ids.slice(0, 5));
+    const one = await cached.query(`{ call(callId: ${ids[7]}) { callId } }`);
+    expect(one.body.data).toEqual({ call: { callId: ids[7] } });
+    expect(cached.upstream()).toHaveLength(1);
+  });
+
+  it("never answers one key from another key's cache", async () => {
+    await cached.query(CallIdsPageDocument, { first: 4, filter: { type: 'OUTBOUND' } });
+    const other = await cached.query(CallIdsPageDocument, { first: 4, filter: { type: 'OUTBOUND' } }, { token: SECOND_TENANT_TOKEN });
+    expect(other.body.extensions?.upstream).toMatchObject({ requests: 1, cacheHits: 0 });
+    expect(cached.upstream().map((r) => r.authorization)).toEqual([`Bearer ${DEMO_TOKEN}`, `Bearer ${SECOND_TENANT_TOKEN}`]);
+  });
+
+  it('asks the upstream again once the TTL is over, and for Cache-Control: no-cache', async () => {
+    await cached.query(CallIdsPageDocument, { first: 6, filter: { status: 'BUSY' } });
+    await clock.advance(5_000);
+    await cached.query(CallIdsPageDocument, { first: 6, filter: { status: 'BUSY' } });
+    await cached.query(CallIdsPageDocument, { first: 6, filter: { status: 'BUSY' } }, { headers: { 'cache-control': 'no-cache' } });
+    expect(cached.upstream()).toHaveLength(3);
   });
 });

@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEMO_TOKEN, SECOND_TENANT_TOKEN } from '../../src/simulator/data.js';
+import { DEMO_TOKEN, demoCalls, SECOND_TENANT_TOKEN } from '../../src/simulator/data.js';
 import type { SimFault } from '../../src/simulator/server.js';
 import { CallIdsPageDocument } from '../gql/graphql.js';
 import { closedPort, startTestGateway, type TestGateway } from '../support/gateway.js';
@@ -113,41 +113,76 @@ describe('upstream faults (reliability.md §6)', () => {
     expect(gw.upstream().filter((r) => r.authorization === `Bearer ${DEMO_TOKEN}`)).toHaveLength(1);
   });
 
-  it('F6: 100% 503 opens the breaker; open-state failures answer in under 50 ms; one half-open probe; closes on recovery', async () => {
-    const openMs = 400;
+  it('F6, one key: 503s for one key pause that key alone after 5 failures in a row; the circuit and readiness stay; one probe; it resumes', async () => {
+    const pauseMs = 400;
     gw = await startTestGateway({
-      simulator: { faults: () => respond(503) },
-      upstream: { retryBaseMs: 5, retryCapMs: 10, breaker: { failureRatio: 0.5, minCalls: 20, windowMs: 30_000, openMs } },
+      simulator: { faults: (r) => (r.authorization === `Bearer ${DEMO_TOKEN}` ? respond(503) : undefined) },
+      config: { upstreamBreakerOpenMs: pauseMs },
+      upstream: { retryBaseMs: 5, retryCapMs: 10 },
+    });
+    const durations: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const { result, ms } = await timed(() => gw!.query(CallIdsPageDocument, PAGE));
+      expect(result.body.errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
+      durations.push(ms);
+    }
+    // 5 failed attempts in a row (two client requests with their retries) pause the key: no more upstream traffic.
+    expect(gw.upstream()).toHaveLength(5);
+    expect(Math.max(...durations.slice(-15))).toBeLessThan(50);
+    expect(gw.gateway.upstreamStats().breaker).toBe('closed');
+    const other = await gw.query(CallIdsPageDocument, PAGE, { token: SECOND_TENANT_TOKEN });
+    expect(other.body.errors).toBeUndefined();
+    expect((await gw.gateway.fetch('http://gw/health/ready')).status).toBe(200);
+
+    await sleep(pauseMs + 50);
+    gw.resetUpstream();
+    await Promise.all(Array.from({ length: 5 }, () => gw!.query(CallIdsPageDocument, PAGE)));
+    expect(gw.upstream()).toHaveLength(1);
+
+    gw.simulator.setFaults(undefined);
+    await sleep(pauseMs + 50);
+    expect((await gw.query(CallIdsPageDocument, PAGE)).body.errors).toBeUndefined();
+    expect((await gw.query(CallIdsPageDocument, PAGE)).body.errors).toBeUndefined();
+  });
+
+  it('F6, the whole upstream: failures from many keys open the circuit; open-state failures answer in under 50 ms; one half-open probe; after it, no further UPSTREAM_UNAVAILABLE', async () => {
+    const openMs = 400;
+    const keys = Array.from({ length: 10 }, (_, i) => `outage-key-${i}`);
+    gw = await startTestGateway({
+      simulator: { tenants: Object.fromEntries(keys.map((k) => [k, demoCalls()])), faults: () => respond(503) },
+      config: { upstreamBreakerOpenMs: openMs },
+      upstream: { retryBaseMs: 5, retryCapMs: 10 },
     });
     const started = Date.now();
     const clientRequests = 60;
     const durations: number[] = [];
     for (let i = 0; i < clientRequests; i++) {
-      const { result, ms } = await timed(() => gw!.query(CallIdsPageDocument, PAGE));
+      const { result, ms } = await timed(() => gw!.query(CallIdsPageDocument, PAGE, { token: keys[i % keys.length] }));
       expect(result.body.errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
       durations.push(ms);
     }
     const seconds = Math.max(1, (Date.now() - started) / 1000);
     expect(gw.gateway.upstreamStats().breaker).toBe('open');
+    expect((await gw.gateway.fetch('http://gw/health/ready')).status).toBe(503);
     // Retries are budgeted: attempts stay within 1.1x the client requests plus the 10/s floor.
     expect(gw.upstream().length).toBeLessThanOrEqual(1.1 * clientRequests + 10 * Math.ceil(seconds));
     expect(gw.upstream().length).toBeLessThan(clientRequests);
     // Once open, failures are immediate.
-    const openFailures = durations.slice(-20);
-    expect(Math.max(...openFailures)).toBeLessThan(50);
+    expect(Math.max(...durations.slice(-20))).toBeLessThan(50);
 
     await sleep(openMs + 50);
     gw.resetUpstream();
-    await Promise.all(Array.from({ length: 5 }, () => gw!.query(CallIdsPageDocument, PAGE)));
+    await Promise.all(keys.slice(0, 5).map((token) => gw!.query(CallIdsPageDocument, PAGE, { token })));
     expect(gw.upstream()).toHaveLength(1);
     expect(gw.gateway.upstreamStats().breaker).toBe('open');
 
     gw.simulator.setFaults(undefined);
     await sleep(openMs + 50);
-    const recovered = await gw.query(CallIdsPageDocument, PAGE);
-    expect(recovered.body.errors).toBeUndefined();
+    // The first good probe closes the circuit with an empty window and resumes every key paused in the
+    // outage: none of the next requests, on any key, is refused.
+    for (const token of keys) expect((await gw.query(CallIdsPageDocument, PAGE, { token })).body.errors).toBeUndefined();
     expect(gw.gateway.upstreamStats().breaker).toBe('closed');
-    expect((await gw.query(CallIdsPageDocument, PAGE)).body.errors).toBeUndefined();
+    for (const token of keys) expect((await gw.query(CallIdsPageDocument, { first: 6 }, { token })).body.errors).toBeUndefined();
   });
 
   it('F7: a refused connection is UPSTREAM_UNAVAILABLE within the connect timeout, and the gateway stays healthy', async () => {

@@ -9,8 +9,10 @@ import { Writable } from 'node:stream';
 import { inject } from 'vitest';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
+import type { Clock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logging.js';
+import { parseRateLimits } from '../../src/upstream/budget.js';
 import { createGateway, type Gateway, type GatewayConfig } from '../../src/server.js';
 import { DEMO_TOKEN } from '../../src/simulator/data.js';
 import type { UpstreamClientOptions } from '../../src/upstream/client.js';
@@ -39,10 +41,32 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-export async function startTestGateway(
-  options: { simulator?: SimulatorOptions; config?: Partial<GatewayConfig>; upstream?: Partial<UpstreamClientOptions> } = {},
-): Promise<TestGateway> {
-  const simulator = await startSimulator({ host: '127.0.0.1', port: 0, ...options.simulator });
+export interface TestGatewayOptions {
+  simulator?: SimulatorOptions;
+  config?: Partial<GatewayConfig>;
+  upstream?: Partial<UpstreamClientOptions>;
+  /** Shared by the simulator and the gateway. */
+  clock?: Clock;
+  /**
+   * `documented` (the default): the simulator enforces the upstream's documented limits per key and the
+   * gateway plans with them, as in production. `off`: neither limits anything, for suites about something
+   * else that need more requests of one key than its budget allows (walks over hundreds of rows, fuzzing,
+   * lookup concurrency); the budget itself is tested against the documented limits in test/budget/.
+   */
+  limits?: 'documented' | 'off';
+}
+
+const UNLIMITED = parseRateLimits('1000000/60s');
+
+export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
+  const off = options.limits === 'off';
+  const simulator = await startSimulator({
+    host: '127.0.0.1',
+    port: 0,
+    clock: options.clock,
+    ...(off ? { rateLimits: false as const } : {}),
+    ...options.simulator,
+  });
   const logs: string[] = [];
   // Also written to the suite-wide capture that global-setup.ts checks for credentials (T6).
   const captureFile = join(inject('logDir'), `${process.pid}.log`);
@@ -54,8 +78,8 @@ export async function startTestGateway(
     },
   });
   const gateway = createGateway(
-    { ...loadConfig({}), upstreamBaseUrl: simulator.url, ...options.config },
-    { logger: createLogger('debug', sink), upstream: options.upstream },
+    { ...loadConfig({}), upstreamBaseUrl: simulator.url, ...(off ? { upstreamRateLimits: UNLIMITED } : {}), ...options.config },
+    { logger: createLogger('debug', sink), upstream: options.upstream, clock: options.clock },
   );
   return {
     simulator,

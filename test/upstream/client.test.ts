@@ -5,7 +5,8 @@ import { GatewayError } from '../../src/errors.js';
 import { loadConfig } from '../../src/config.js';
 import { upstreamClientOptions } from '../../src/server.js';
 import { closedPort } from '../support/gateway.js';
-import { createUpstreamClient, parseRetryAfter, splitBaseUrl, type UpstreamClient, type UpstreamClientOptions } from '../../src/upstream/client.js';
+import { parseRetryAfter } from '../../src/upstream/budget.js';
+import { createUpstreamClient, type CallOptions, splitBaseUrl, type UpstreamClient, type UpstreamClientOptions } from '../../src/upstream/client.js';
 
 const TOKEN = 'tok-SECRET-123';
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -42,7 +43,7 @@ function client(overrides: Partial<UpstreamClientOptions> = {}): UpstreamClient 
   const defaults = upstreamClientOptions({ ...loadConfig({}), upstreamBaseUrl: base });
   return createUpstreamClient({ ...defaults, timeoutMs: 2_000, attemptTimeoutMs: 2_000, maxRetries: 0, maxResponseBytes: 64 * 1024, ...overrides });
 }
-const auth = { token: TOKEN };
+const auth: CallOptions = { token: TOKEN, key: 'key-hash', priority: 'interactive' };
 
 const reply = (status: number, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }): Handler => (_req, res) => {
   res.writeHead(status, headers);
@@ -66,7 +67,7 @@ describe('upstream client', () => {
   it('joins the base URL with or without a trailing slash and sends the bearer token and Accept: application/json', async () => {
     handler = reply(200, '{"data":[]}');
     const c = client();
-    await c.listCalls(new URLSearchParams({ status: 'in-progress', phone_number: '+49 151' }), auth);
+    await c.listCalls(new URLSearchParams({ status: 'in-progress', phone_number: '+49 151' }).toString(), auth);
     const c2 = client({ baseUrl: base.replace(/\/$/, '') });
     await c2.getCall(42, auth);
     expect(seen.map((s) => s.url)).toEqual(['/api/user/calls?status=in-progress&phone_number=%2B49+151', '/api/user/calls/42']);
@@ -92,7 +93,7 @@ describe('upstream client', () => {
   ])('maps %s to %s', async (_name, h, code, details) => {
     handler = h;
     const c = client();
-    const error = await failure(c.listCalls(new URLSearchParams(), auth));
+    const error = await failure(c.listCalls(new URLSearchParams().toString(), auth));
     expect(error.code).toBe(code);
     if (details) expect(error.details).toEqual(details);
     expect(seen).toHaveLength(1);
@@ -108,7 +109,7 @@ describe('upstream client', () => {
       }),
     );
     const c = client();
-    const error = await failure(c.listCalls(new URLSearchParams({ per_page: '500' }), auth));
+    const error = await failure(c.listCalls(new URLSearchParams({ per_page: '500' }).toString(), auth));
     expect(error.code).toBe('BAD_USER_INPUT');
     expect(error.message).toContain('The per page field must not be greater than 100.');
     expect(error.details.fieldErrors).toEqual({ per_page: ['The per page field must not be greater than 100.'], page: ['x'.repeat(200)] });
@@ -129,7 +130,7 @@ describe('upstream client', () => {
     other.on('request', () => otherHits++);
     handler = reply(302, '', { location: `http://127.0.0.1:${(other.address() as AddressInfo).port}/steal` });
     const c = client();
-    expect((await failure(c.listCalls(new URLSearchParams(), auth))).code).toBe('UNAUTHENTICATED');
+    expect((await failure(c.listCalls(new URLSearchParams().toString(), auth))).code).toBe('UNAUTHENTICATED');
     expect(otherHits).toBe(0);
     await c.close();
     await new Promise((r) => other.close(r));
@@ -139,7 +140,7 @@ describe('upstream client', () => {
     handler = () => {}; // never answers
     const c = client({ timeoutMs: 300 });
     const started = performance.now();
-    expect((await failure(c.listCalls(new URLSearchParams(), auth))).code).toBe('UPSTREAM_TIMEOUT');
+    expect((await failure(c.listCalls(new URLSearchParams().toString(), auth))).code).toBe('UPSTREAM_TIMEOUT');
     expect(performance.now() - started).toBeLessThan(1_500);
     await c.close();
   });
@@ -153,7 +154,7 @@ describe('upstream client', () => {
     };
     const c = client({ timeoutMs: 400 });
     const started = performance.now();
-    expect((await failure(c.listCalls(new URLSearchParams(), auth))).code).toBe('UPSTREAM_TIMEOUT');
+    expect((await failure(c.listCalls(new URLSearchParams().toString(), auth))).code).toBe('UPSTREAM_TIMEOUT');
     expect(performance.now() - started).toBeLessThan(1_500);
     await c.close();
   });
@@ -161,7 +162,7 @@ describe('upstream client', () => {
   it('an unreachable upstream is UPSTREAM_UNAVAILABLE', async () => {
     const port = await closedPort();
     const c = client({ baseUrl: `http://127.0.0.1:${port}/api` });
-    expect((await failure(c.listCalls(new URLSearchParams(), auth))).code).toBe('UPSTREAM_UNAVAILABLE');
+    expect((await failure(c.listCalls(new URLSearchParams().toString(), auth))).code).toBe('UPSTREAM_UNAVAILABLE');
     await c.close();
   });
 
@@ -170,7 +171,7 @@ describe('upstream client', () => {
     handler = (req) => req.socket.on('close', () => (closed = true));
     const c = client();
     const controller = new AbortController();
-    const pending = c.listCalls(new URLSearchParams(), { token: TOKEN, signal: controller.signal });
+    const pending = c.listCalls(new URLSearchParams().toString(), { ...auth, signal: controller.signal });
     await new Promise((r) => setTimeout(r, 50));
     controller.abort();
     expect((await failure(pending)).code).toBe('UPSTREAM_UNAVAILABLE');

@@ -625,8 +625,9 @@ describe('record identity', () => {
 });
 
 describe('normalizeCallPage', () => {
+  const NO_ECHO = { perPage: null, currentPage: null, from: null, to: null };
   const envelopeCases = [
-    { name: 'only data', raw: { data: [baseRecord] }, total: null, lastPage: null, warned: [] },
+    { name: 'only data', raw: { data: [baseRecord] }, total: null, lastPage: null, echo: NO_ECHO, warned: [] },
     {
       name: 'the full Laravel paginator with per_page as a string',
       raw: {
@@ -646,29 +647,39 @@ describe('normalizeCallPage', () => {
       },
       total: 42,
       lastPage: 3,
+      echo: { perPage: 15, currentPage: 1, from: 1, to: 1 },
       warned: [],
     },
-    { name: 'total missing', raw: { data: [baseRecord], last_page: 2 }, total: null, lastPage: 2, warned: [] },
-    { name: 'total as a string', raw: { data: [baseRecord], total: '42', last_page: '3' }, total: 42, lastPage: 3, warned: [] },
+    { name: 'total missing', raw: { data: [baseRecord], last_page: 2 }, total: null, lastPage: 2, echo: NO_ECHO, warned: [] },
+    { name: 'total as a string', raw: { data: [baseRecord], total: '42', last_page: '3' }, total: 42, lastPage: 3, echo: NO_ECHO, warned: [] },
     {
       name: 'unreadable total and last_page',
       raw: { data: [baseRecord], total: 'many', last_page: -1 },
       total: null,
       lastPage: null,
+      echo: NO_ECHO,
       warned: ['total', 'last_page'],
+    },
+    {
+      name: 'an unreadable echo (current_page "first", from -1)',
+      raw: { data: [baseRecord], current_page: 'first', per_page: 50, from: -1, to: null },
+      total: null,
+      lastPage: null,
+      echo: { perPage: 50, currentPage: null, from: null, to: null },
+      warned: ['current_page', 'from'],
     },
   ];
 
-  it.each(envelopeCases)('$name', ({ raw, total, lastPage, warned }) => {
+  it.each(envelopeCases)('$name', ({ raw, total, lastPage, echo, warned }) => {
     const warnings: NormalizeWarning[] = [];
     const page = normalizeCallPage(raw, UTC, warnings);
-    expect(page).toEqual({ calls: [baseCall], total, lastPage });
+    expect(page).toEqual({ calls: [baseCall], total, lastPage, echo });
     expect(warnedFields(warnings)).toEqual(warned);
     expect(warnings.every((w) => w.callId === null)).toBe(true);
   });
 
   it('normalises an empty page', () => {
-    expect(normalizeCallPage({ data: [], total: 0, last_page: 1 }, UTC, [])).toEqual({ calls: [], total: 0, lastPage: 1 });
+    expect(normalizeCallPage({ data: [], total: 0, last_page: 1 }, UTC, [])).toEqual({ calls: [], total: 0, lastPage: 1, echo: NO_ECHO });
   });
 
   const badEnvelopeCases = [

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UpstreamUnavailableError } from '../../src/errors.js';
-import { backoffMs, CircuitBreaker, ConcurrencyLimiter, keyId, RateLimitState, RetryBudget } from '../../src/upstream/resilience.js';
+import { backoffMs, CircuitBreaker, keyId, RetryBudget } from '../../src/upstream/resilience.js';
 
 /** A clock the test moves by hand. */
 function fakeClock(start = 1_000_000) {
@@ -46,118 +46,102 @@ describe('RetryBudget', () => {
   });
 });
 
+describe('RetryBudget memory', () => {
+  it('keeps one counter bucket per second of its window, however long the traffic lasts', () => {
+    const clock = fakeClock();
+    const budget = new RetryBudget({ ratio: 0.1, minPerSecond: 1, windowMs: 10_000 }, clock.now);
+    for (let second = 0; second < 1_000; second++) {
+      budget.recordFirstAttempt();
+      clock.advance(1_000);
+    }
+    // The attempts of the last 10 s only: 10 x 0.1 = 1 below the floor of 10, so exactly 10 retries.
+    const buckets = (budget as unknown as { attempts: { buckets: Map<number, number> } }).attempts.buckets;
+    expect(buckets.size).toBeLessThanOrEqual(11);
+  });
+});
+
 describe('CircuitBreaker', () => {
-  const options = { failureRatio: 0.5, minCalls: 4, windowMs: 30_000, openMs: 1_000 };
+  const options = { failureRatio: 0.5, minCalls: 4, minKeys: 3, windowMs: 30_000, openMs: 1_000 };
+  const KEYS = ['k1', 'k2', 'k3', 'k4'];
+  /** Failures spread over the first `keys` keys, in turn. */
+  const fail = (breaker: CircuitBreaker, n: number, keys = 3) => {
+    for (let i = 0; i < n; i++) breaker.record('failure', false, KEYS[i % keys]!);
+  };
 
   it('stays closed below the minimum number of calls, opens at the failure ratio', () => {
-    const clock = fakeClock();
-    const breaker = new CircuitBreaker(options, clock.now);
-    for (let i = 0; i < 3; i++) breaker.record('failure', false);
+    const breaker = new CircuitBreaker(options, fakeClock().now);
+    fail(breaker, 3);
     expect(breaker.state).toBe('closed');
-    breaker.record('success', false);
+    breaker.record('success', false, 'k4');
     expect(breaker.state).toBe('open');
     expect(() => breaker.admit()).toThrow(UpstreamUnavailableError);
   });
 
+  it.each([
+    [1, 'closed'],
+    [2, 'closed'],
+    [3, 'open'],
+  ])("with failures from %i key(s) it is %s: one tenant's trouble never pauses the others", (keys, state) => {
+    const breaker = new CircuitBreaker(options, fakeClock().now);
+    fail(breaker, 22, keys);
+    expect(breaker.state).toBe(state);
+  });
+
+  it('forgets failing keys whose failures have left the window', () => {
+    const clock = fakeClock();
+    const breaker = new CircuitBreaker(options, clock.now);
+    fail(breaker, 1, 1);
+    clock.advance(31_000);
+    breaker.record('failure', false, 'k2');
+    breaker.record('failure', false, 'k3');
+    breaker.record('failure', false, 'k2');
+    breaker.record('failure', false, 'k3');
+    expect(breaker.state).toBe('closed');
+  });
+
   it('stays closed while failures are under the ratio', () => {
     const breaker = new CircuitBreaker(options, fakeClock().now);
-    for (let i = 0; i < 20; i++) breaker.record(i % 3 === 2 ? 'failure' : 'success', false);
+    for (let i = 0; i < 20; i++) breaker.record(i % 3 === 2 ? 'failure' : 'success', false, KEYS[i % 4]!);
     expect(breaker.state).toBe('closed');
   });
 
   it('lets exactly one probe through after openMs; a failed probe re-opens, a good one closes', () => {
     const clock = fakeClock();
-    const breaker = new CircuitBreaker(options, clock.now);
-    for (let i = 0; i < 4; i++) breaker.record('failure', false);
+    let closed = 0;
+    const breaker = new CircuitBreaker(options, clock.now, () => closed++);
+    fail(breaker, 4);
     clock.advance(1_000);
     expect(breaker.state).toBe('half-open');
     expect(breaker.admit()).toEqual({ probe: true });
     expect(() => breaker.admit()).toThrow(UpstreamUnavailableError);
-    breaker.record('failure', true);
+    breaker.record('failure', true, 'k1');
     expect(breaker.state).toBe('open');
     clock.advance(1_000);
     expect(breaker.admit()).toEqual({ probe: true });
-    breaker.record('success', true);
+    breaker.record('success', true, 'k1');
     expect(breaker.state).toBe('closed');
+    expect(closed).toBe(1);
     expect(breaker.admit()).toEqual({ probe: false });
+  });
+
+  it("closes with an empty window: the outage's failures cannot re-open it on the next successes", () => {
+    const clock = fakeClock();
+    const breaker = new CircuitBreaker(options, clock.now);
+    fail(breaker, 30);
+    clock.advance(1_000);
+    breaker.admit();
+    breaker.record('success', true, 'k1');
+    for (let i = 0; i < 10; i++) breaker.record('success', false, KEYS[i % 4]!);
+    expect(breaker.state).toBe('closed');
   });
 
   it('an abandoned probe frees the slot', () => {
     const clock = fakeClock();
     const breaker = new CircuitBreaker(options, clock.now);
-    for (let i = 0; i < 4; i++) breaker.record('failure', false);
+    fail(breaker, 4);
     clock.advance(1_000);
     breaker.admit();
     breaker.release(true);
     expect(breaker.admit()).toEqual({ probe: true });
-  });
-});
-
-describe('RateLimitState', () => {
-  it('throttles only the key that was limited, until its time is up', () => {
-    const clock = fakeClock();
-    const limits = new RateLimitState(clock.now);
-    limits.limit('a', 60);
-    expect(limits.waitMs('a')).toBe(60_000);
-    expect(limits.waitMs('b')).toBe(0);
-    clock.advance(59_000);
-    expect(limits.waitMs('a')).toBe(1_000);
-    clock.advance(1_000);
-    expect(limits.waitMs('a')).toBe(0);
-  });
-
-  it('a shorter later limit does not shorten a longer one', () => {
-    const limits = new RateLimitState(fakeClock().now);
-    limits.limit('a', 60);
-    limits.limit('a', 5);
-    expect(limits.waitMs('a')).toBe(60_000);
-  });
-});
-
-describe('ConcurrencyLimiter', () => {
-  const options = { global: 3, perKey: 2, maxQueue: 2, queueTimeoutMs: 100 };
-
-  it('caps one key at perKey while another key still gets through', async () => {
-    const limiter = new ConcurrencyLimiter(options);
-    const a1 = await limiter.acquire('a');
-    const a2 = await limiter.acquire('a');
-    let a3Granted = false;
-    const a3 = limiter.acquire('a').then((release) => {
-      a3Granted = true;
-      return release;
-    });
-    const b1 = await limiter.acquire('b');
-    expect(limiter.inFlight).toBe(3);
-    await new Promise((r) => setTimeout(r, 10));
-    expect(a3Granted).toBe(false);
-    a1();
-    (await a3)();
-    a2();
-    b1();
-    expect(limiter.inFlight).toBe(0);
-  });
-
-  it('refuses at once when the queue is full, and after the queue timeout', async () => {
-    const limiter = new ConcurrencyLimiter(options);
-    await limiter.acquire('a');
-    await limiter.acquire('a');
-    const waiting = [limiter.acquire('a'), limiter.acquire('a')];
-    await expect(limiter.acquire('a')).rejects.toBeInstanceOf(UpstreamUnavailableError);
-    const started = performance.now();
-    await expect(waiting[0]).rejects.toBeInstanceOf(UpstreamUnavailableError);
-    expect(performance.now() - started).toBeGreaterThanOrEqual(90);
-    await expect(waiting[1]).rejects.toBeInstanceOf(UpstreamUnavailableError);
-  });
-
-  it('a waiting request whose caller aborts leaves the queue', async () => {
-    const limiter = new ConcurrencyLimiter({ ...options, queueTimeoutMs: 10_000 });
-    const release = await limiter.acquire('a');
-    await limiter.acquire('a');
-    const controller = new AbortController();
-    const waiting = limiter.acquire('a', controller.signal);
-    controller.abort();
-    await expect(waiting).rejects.toBeInstanceOf(UpstreamUnavailableError);
-    release();
-    expect(limiter.inFlight).toBe(1);
   });
 });

@@ -1,0 +1,96 @@
+/**
+ * The proof of issue "Live within the upstream's budget": the workloads of bench/budget.ts, against the
+ * simulator enforcing the documented limits (100/60 s and 20/10 s per key) and the gateway with its
+ * defaults, through real HTTP. Simulator, gateway and clients share one clock that runs ten times faster
+ * than the wall clock, so a minute of traffic takes six seconds; the limits are counted on that same
+ * clock, so the arithmetic of the budget is exactly the production one.
+ */
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { describe, expect, inject, it } from 'vitest';
+import {
+  burstOfDistinctQueries,
+  cappedPerPage,
+  oneKeyFailing,
+  outageAndRecovery,
+  sharedKeyDashboard,
+  statsOverThreeThousand,
+  walkOfOneThousand,
+  type WorkloadOptions,
+} from '../../bench/budget.js';
+import { createLogger } from '../../src/logging.js';
+import { scaledClock } from '../support/clock.js';
+
+/** Each workload on its own fast clock; the gateways' logs go to the suite-wide capture (T6). */
+function options(): WorkloadOptions {
+  const captureFile = join(inject('logDir'), `${process.pid}.log`);
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      appendFileSync(captureFile, String(chunk));
+      done();
+    },
+  });
+  return { clock: scaledClock(10), logger: createLogger('info', sink) };
+}
+
+describe('the upstream budget at work (documented limits on)', () => {
+  it('callStats over 3,000 calls: exact totals, complete, no 429, under 40 s', async () => {
+    const report = await statsOverThreeThousand(options());
+    expect(report.checks).toMatchObject({ exactTotals: true, complete: true });
+    expect(report.clientErrors).toEqual({});
+    expect(report.rateLimited).toBe(0);
+    // 30 pages of 100: 15 at once (the bulk share of 20 per 10 s), 15 one window later.
+    expect(report.upstreamRequests).toBe(30);
+    expect(report.durationMs).toBeLessThan(40_000);
+  });
+
+  it('a walk of 1,000 calls with first: 25: exactly the upstream list, no error, no 429, at most 15 upstream requests', async () => {
+    const report = await walkOfOneThousand(options());
+    expect(report.checks.exactList).toBe(true);
+    expect(report.clientErrors).toEqual({});
+    expect(report.rateLimited).toBe(0);
+    expect(report.upstreamRequests).toBeLessThanOrEqual(15);
+  });
+
+  it('30 clients sharing one key, polling every 3 s for 60 s: no error, no 429, the new call seen within TTL + 3 s', async () => {
+    const report = await sharedKeyDashboard(options());
+    expect(report.clientErrors).toEqual({});
+    expect(report.rateLimited).toBe(0);
+    expect(report.checks.clientsThatSawTheNewCall).toBe(30);
+    expect(report.checks.slowestToSeeItMs).toBeLessThanOrEqual(5_000 + 3_000);
+    // About one upstream request per TTL, whatever the number of clients (~600 polls).
+    expect(report.clientRequests).toBeGreaterThan(500);
+    expect(report.upstreamRequests).toBeLessThanOrEqual(15);
+  });
+
+  it("60 different queries of one key at once: the excess is refused with retryAfter, no 429; another key's requests never queue", async () => {
+    const report = await burstOfDistinctQueries(options());
+    expect(report.rateLimited).toBe(0);
+    expect(report.checks.served).toBe(20);
+    expect(report.checks.refusedForBudget).toBe(40);
+    expect(report.checks.everyRefusalSaysRetryAfter).toBe(true);
+    expect(report.checks.otherKeyServed).toBe(20);
+    expect(report.checks.otherKeyMaxQueuedMs).toBe(0);
+  });
+
+  it('an upstream capping per_page at 50: forward and backward walks with first/last 100 equal its list', async () => {
+    const report = await cappedPerPage(options());
+    expect(report.checks).toMatchObject({ forwardExact: true, backwardExact: true });
+    expect(report.clientErrors).toEqual({});
+    expect(report.rateLimited).toBe(0);
+  });
+
+  it('500s for one key only: that key pauses alone, the other keys are served, readiness stays 200', async () => {
+    const report = await oneKeyFailing(options());
+    expect(report.checks).toMatchObject({ healthyKeyErrors: 0, circuitClosed: true, readinessStatus: 200 });
+    // Five failed attempts in a row pause the key; its other 20 requests never reach the upstream.
+    expect(report.checks.failingKeyUpstreamRequests).toBeLessThanOrEqual(6);
+  });
+
+  it('an outage of the whole upstream, then recovery: after the first good answer, no further UPSTREAM_UNAVAILABLE', async () => {
+    const report = await outageAndRecovery(options());
+    expect(report.checks).toMatchObject({ circuitOpened: true, readinessInOutage: 503, unavailableAfterFirstGoodAnswer: 0, readinessAfter: 200 });
+    expect(report.rateLimited).toBe(0);
+  });
+});
