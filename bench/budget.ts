@@ -11,6 +11,7 @@
  * Per workload: client requests, upstream requests, 429s received, client errors by code, p50/p99 client
  * latency (in the clock's milliseconds), and the workload's own checks.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -422,3 +423,42 @@ export const WORKLOADS = [
   oneKeyFailing,
   outageAndRecovery,
 ] as const;
+
+/** A report as one row of the markdown table in docs/benchmarks.md. */
+export function budgetRow(r: WorkloadReport): string {
+  const errors = Object.entries(r.clientErrors).map(([code, n]) => `${n} ${code}`).join(', ') || '0';
+  const checks = Object.entries(r.checks).map(([name, value]) => `${name}: ${value}`).join('; ');
+  return `| ${r.workload} | ${r.clientRequests} | ${r.upstreamRequests} | ${r.rateLimited} | ${errors} | ${r.p50Ms} / ${r.p99Ms} | ${(r.durationMs / 1000).toFixed(1)} | ${checks} |`;
+}
+
+/** The budget section of docs/benchmarks.md. */
+export function renderBudget(run: { date: string; reports: WorkloadReport[] }): string[] {
+  return [
+    '## The upstream budget at work (`npm run bench -- budget`)',
+    '',
+    `Run: ${run.date}, on the wall clock; raw figures in \`bench/results/budget.json\`. Each workload starts the`,
+    'embedded simulator enforcing the documented limits (100 requests a minute and 20 in 10 s per key; 429 with',
+    '`Retry-After` beyond them) and a gateway with its default settings in front of it, and talks to the gateway',
+    'over HTTP. "429s" counts the 429 answers the upstream sent; latencies are per client request.',
+    '',
+    '| Workload | Client requests | Upstream requests | 429s | Client errors | p50 / p99 ms | Seconds | Checks |',
+    '| --- | ---: | ---: | ---: | --- | --- | ---: | --- |',
+    ...run.reports.map(budgetRow),
+    '',
+  ];
+}
+
+/** `npm run bench -- budget`: the workloads in real time; writes bench/results/budget.json and docs/benchmarks.md. */
+export async function budget(): Promise<boolean> {
+  const reports: WorkloadReport[] = [];
+  for (const workload of WORKLOADS) {
+    const report = await workload({ clock: wallClock });
+    console.log(budgetRow(report));
+    reports.push(report);
+  }
+  const run = { date: new Date().toISOString(), reports };
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/budget.json', `${JSON.stringify(run, null, 2)}\n`);
+  console.log('wrote bench/results/budget.json');
+  return reports.every((r) => r.rateLimited === 0);
+}

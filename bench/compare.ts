@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import { encodeCursor } from '../src/pagination/cursor.js';
+import { renderBudget } from './budget.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
@@ -432,6 +433,7 @@ export function renderMarkdown(report: Report): string {
     '- **Noise.** Figures move by about ±15% between runs on this shared 2-core machine; compare ratios within one run.',
     '',
   );
+  if (existsSync('bench/results/budget.json')) lines.push(...renderBudget(JSON.parse(readFileSync('bench/results/budget.json', 'utf8'))));
   return `${lines.join('\n')}\n`;
 }
 

@@ -4,11 +4,22 @@
  *   compare  (default) rest vs minimal proxy vs this gateway vs Mesh, several scenarios (bench/compare.ts)
  *   render   rewrite docs/benchmarks.md from bench/results/latest.json
  *   soak     steady load, heap and sockets sampled (bench/soak.ts)
+ *   budget   the upstream budget at work: seven workloads against the rate-limited simulator (bench/budget.ts)
  */
+import { budget } from './budget.js';
 import { compare, render } from './compare.js';
 import { soak } from './soak.js';
 
-const benches: Record<string, () => Promise<boolean>> = { compare, render, soak };
+const benches: Record<string, () => Promise<boolean>> = {
+  compare,
+  render,
+  soak,
+  async budget() {
+    const ok = await budget();
+    await render();
+    return ok;
+  },
+};
 const name = process.argv[2] ?? 'compare';
 const run = benches[name];
 if (!run) {
