@@ -11,6 +11,7 @@
  *
  *   BENCH_SECONDS (10)  BENCH_WARMUP (3)  BENCH_CONNECTIONS (20)  BENCH_LATENCIES (0,20)
  *   BENCH_CONTENDERS (rest,proxy,gateway,mesh)  BENCH_GROWTH (1: also measure cost growth)
+ *   BENCH_SCENARIOS (all: page15,page100,totalOnly,walk10,tokens)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,6 +26,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const LATENCIES = (process.env.BENCH_LATENCIES ?? '0,20').split(',').map(Number);
 const CONTENDERS = (process.env.BENCH_CONTENDERS ?? 'rest,proxy,gateway,gateway-x2,mesh').split(',') as Kind[];
 const GROWTH = process.env.BENCH_GROWTH !== '0';
+const ONLY = process.env.BENCH_SCENARIOS?.split(',');
 const CURSOR_SECRET = 'bench-cursor-secret';
 const TOKEN = 'bench-token';
 
@@ -314,7 +316,9 @@ export async function compare(): Promise<boolean> {
       const contender = await startContender(kind, upstream.origin);
       await check(kind, contender.url, SCENARIOS[0]!);
       await load(contender.url, SCENARIOS[0]!.requests(kind), WARMUP);
-      for (const scenario of SCENARIOS) results.push(await measure(latencyMs, kind, contender.url, contender.child?.pid ?? upstream.child.pid, upstream.origin, scenario));
+      for (const scenario of SCENARIOS.filter((s) => !ONLY || ONLY.includes(s.name))) {
+        results.push(await measure(latencyMs, kind, contender.url, contender.child?.pid ?? upstream.child.pid, upstream.origin, scenario));
+      }
       if (contender.child) await stop(contender.child);
     }
     await stop(upstream.child);

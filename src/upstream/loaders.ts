@@ -103,6 +103,8 @@ export async function mapConcurrently<T, R>(items: readonly T[], limit: number, 
 
 export function createLoaders(options: LoaderOptions): Loaders {
   const { client, token, key, signal, cache, fresh } = options;
+  // What this operation reads is kept only for a key that came back (cache.ts, "Admission").
+  const keep = cache !== null && key !== null && cache.admits(key) ? cache : null;
   const usage: UpstreamUsage = { requests: 0, cacheHits: 0, queuedMs: 0 };
   const onCall = (info: UpstreamCallInfo) => {
     usage.requests++;
@@ -151,7 +153,7 @@ export function createLoaders(options: LoaderOptions): Loaders {
             const warnings: NormalizeWarning[] = [];
             const found = normalizeCall(unwrapCallRecord(answer.body), options.normalize, warnings);
             report(warnings);
-            cache?.putCall(call.key, found, answer.bytes);
+            keep?.putCall(call.key, found, answer.bytes);
             return found;
           });
         } catch (error) {
@@ -176,7 +178,7 @@ export function createLoaders(options: LoaderOptions): Loaders {
       const request = servedBlock(asked, raw.echo, raw.calls.length);
       if (request.perPage < asked.perPage && options.pageCap.learn(request.perPage)) options.onPageCap?.(request.perPage);
       const page = { request, items: raw.calls, total: raw.total, lastPage: raw.lastPage };
-      cache?.putPage(call.key, filter, page, answer.bytes);
+      keep?.putPage(call.key, filter, page, answer.bytes);
       return { page, bytes: answer.bytes };
     });
     for (const found of served.page.items) {

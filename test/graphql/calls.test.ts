@@ -216,6 +216,9 @@ describe('calls: the page cache (UPSTREAM_CACHE_TTL_MS)', () => {
   const clock = new ManualClock(Date.now());
   beforeAll(async () => {
     cached = await startTestGateway({ clock, config: { upstreamDebugExtension: true } });
+    // The cache keeps what a key reads once the key has come back (cache.ts, "Admission").
+    await cached.query(CallsTotalDocument, {});
+    await cached.query(CallsTotalDocument, {}, { token: SECOND_TENANT_TOKEN });
   });
   afterAll(() => cached.close());
   beforeEach(() => cached.resetUpstream());

@@ -153,11 +153,26 @@ describe('page loader', () => {
 });
 
 describe('page cache between operations', () => {
+  /** A cache that has seen keys `t`, `a` and `b` before, so it keeps what they read (the doorkeeper). */
   const setUp = () => {
     const clock = new ManualClock();
     const cache = new PageCache({ ttlMs: 5_000, maxBytes: 1 << 20 }, clock);
+    for (const token of ['t', 'a', 'b']) cache.admits(`hash-of-${token}`);
     return { clock, cache };
   };
+
+  it("keeps nothing of a key's first operation, and keeps its pages from the second on", async () => {
+    const clock = new ManualClock();
+    const cache = new PageCache({ ttlMs: 5_000, maxBytes: 1 << 20 }, clock);
+    const { client, calls } = recordingClient();
+    await page(loadersFor(client, 'new', 8, { cache }), 3, 1);
+    const second = loadersFor(client, 'new', 8, { cache });
+    expect(second.list('').known(0, 3)).toEqual([]);
+    await page(second, 3, 1);
+    expect(loadersFor(client, 'new', 8, { cache }).list('').known(0, 3)).toHaveLength(1);
+    expect(calls).toHaveLength(2);
+    expect(cache.stats()).toMatchObject({ hits: 1, misses: 2 });
+  });
 
   it('serves a page another operation of the same key read within the TTL, and counts the hit', async () => {
     const { cache } = setUp();
