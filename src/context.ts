@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { requestStats } from './logging.js';
 import { requestSpan } from './tracing.js';
 import type { SizeLimits } from './pagination/arguments.js';
-import type { PageCache } from './upstream/cache.js';
+import type { PageStore } from './upstream/cache.js';
 import type { UpstreamClient } from './upstream/client.js';
 import type { TtlCache } from './upstream/coalesce.js';
 import { createLoaders, type LoaderOptions, type Loaders, type PageSizeCap } from './upstream/loaders.js';
@@ -66,7 +66,7 @@ export function createTokenResolver(policy: AuthPolicy): (authorization: string 
 export interface ContextDependencies {
   client: UpstreamClient;
   /** The page cache; null when `UPSTREAM_CACHE_TTL_MS` is 0. */
-  cache: PageCache | null;
+  cache: PageStore | null;
   pageCap: PageSizeCap;
   resolveToken: (authorization: string | null) => string | null;
   logger: Logger;

@@ -17,8 +17,11 @@ import { type PageRequest, planWindow, readAheadPlan } from './window.js';
 export interface PageSource<T> {
   /** Largest `per_page` the upstream serves: 100, or less once it was seen to cap it. */
   maxPerPage(): number;
-  /** Pages of the list already at hand that overlap rows `[start, start + size)`: no I/O. */
-  known(start: number, size: number): readonly FetchedPage<T>[];
+  /**
+   * Pages of the list already at hand that overlap rows `[start, start + size)`: no upstream request
+   * (a promise when they are kept in a store shared by several processes).
+   */
+  known(start: number, size: number): readonly FetchedPage<T>[] | Promise<readonly FetchedPage<T>[]>;
   /** Asks for these pages; each result is the page as the upstream served it (possibly smaller than asked). */
   fetch(requests: readonly PageRequest[], priority: Priority): Promise<PromiseSettledResult<FetchedPage<T>>[]>;
 }
@@ -46,7 +49,7 @@ const MAX_ROUNDS = 4;
  * asked (a capped `per_page`) leaves rows missing, which the next round plans again at the new size.
  */
 export async function readWindow<T>(source: PageSource<T>, start: number, size: number, options: ReadOptions): Promise<WindowRead<T>> {
-  let pages = [...source.known(start, size)];
+  let pages = [...(await source.known(start, size))];
   const plan = options.readAhead ? readAheadPlan : planWindow;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const missing = missingRanges(pages, start, size);
@@ -110,7 +113,7 @@ export async function readConnection<T extends Item>(source: PageSource<T>, quer
   let totalRead = false;
   const readTotal = async () => {
     totalRead = true;
-    total = totalOf(source.known(0, 1));
+    total = totalOf(await source.known(0, 1));
     if (total !== null) return;
     // The smallest request that tells the length: with one row per page, `last_page` is the total too.
     const [result] = await source.fetch([{ perPage: 1, page: 1 }], 'interactive');

@@ -54,7 +54,24 @@ export interface PageCacheStats {
   entries: number;
 }
 
-export class PageCache {
+/**
+ * What the loaders need of a page cache. `PageCache` keeps it in this process; a store shared by several
+ * processes (Redis, in a later issue) implements the same interface (the pagination service already
+ * awaits what `pages` gives).
+ */
+export interface PageStore {
+  admits(key: string): boolean;
+  pages(key: string, filter: string): FetchedPage<Call>[];
+  putPage(key: string, filter: string, page: FetchedPage<Call>, bytes: number): void;
+  call(key: string, callId: number): Call | undefined;
+  putCall(key: string, call: Call, bytes: number): void;
+  /** Counted by the loaders, read by the metrics. */
+  hits: number;
+  misses: number;
+  stats(): PageCacheStats;
+}
+
+export class PageCache implements PageStore {
   private readonly entries: LRUCache<string, ListEntry | CallEntry>;
   /** Key hashes seen recently: the doorkeeper. */
   private readonly seen: LRUCache<string, true>;

@@ -13,7 +13,14 @@ import { Pool, errors as undiciErrors } from 'undici';
 import { type Clock, systemClock } from '../clock.js';
 import { parseRetryAfter, type RateLimitHeaders, readRateLimitHeaders } from './budget.js';
 import { backoffMs, type BreakerOptions, type BreakerState, CircuitBreaker, RetryBudget, type RetryBudgetOptions } from './resilience.js';
-import { type Permit, type Priority, type SchedulerOptions, type SchedulerStats, UpstreamScheduler } from './scheduler.js';
+import {
+  type Permit,
+  type Priority,
+  type RequestScheduler,
+  type SchedulerOptions,
+  type SchedulerStats,
+  UpstreamScheduler,
+} from './scheduler.js';
 import {
   BadUserInputError,
   GatewayError,
@@ -232,7 +239,7 @@ export function createUpstreamClient(
     maxResponseSize: options.maxResponseBytes,
   });
   const now = () => clock.now();
-  const scheduler = new UpstreamScheduler(options.scheduler, clock);
+  const scheduler: RequestScheduler = new UpstreamScheduler(options.scheduler, clock);
   const budget = new RetryBudget(options.retryBudget, now);
   // When the origin recovers from an outage, keys paused during it resume with it.
   const breaker = new CircuitBreaker(options.breaker, now, () => scheduler.resumeAll());

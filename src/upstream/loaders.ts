@@ -13,7 +13,7 @@ import { servedBlock } from '../pagination/echo.js';
 import type { PageSource } from '../pagination/service.js';
 import type { PageRequest } from '../pagination/window.js';
 import { requestStart, UPSTREAM_MAX_PER_PAGE } from '../pagination/window.js';
-import type { PageCache } from './cache.js';
+import type { PageStore } from './cache.js';
 import type { CallOptions, UpstreamCallInfo, UpstreamClient } from './client.js';
 import type { InFlight } from './coalesce.js';
 import { pageQuery } from './filter.js';
@@ -75,7 +75,7 @@ export interface LoaderOptions {
   /** Identical requests of one key in flight at once are made once; omit to make each on its own. */
   inFlight?: { pages: InFlight<Served>; calls: InFlight<Call | null> };
   /** The page cache shared by all requests; null when switched off. */
-  cache: PageCache | null;
+  cache: PageStore | null;
   /** The request said `Cache-Control: no-cache`: read nothing from the cache (what is read is still kept). */
   fresh: boolean;
   pageCap: PageSizeCap;

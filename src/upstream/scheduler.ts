@@ -93,6 +93,19 @@ class Lane {
   }
 }
 
+/**
+ * What the upstream client needs of a scheduler. `UpstreamScheduler` keeps every key's state in this
+ * process; a store shared by several processes (Redis, in a later issue) implements the same interface,
+ * which is why `acquire` may answer with a promise.
+ */
+export interface RequestScheduler {
+  acquire(key: string, priority: Priority, deadlineAt: number, signal?: AbortSignal): Permit | Promise<Permit>;
+  /** The origin recovered from an outage: keys paused during it may go again at once. */
+  resumeAll(): void;
+  stats(): SchedulerStats;
+  close(): void;
+}
+
 export interface SchedulerStats {
   /** Keys with state. */
   keys: number;
@@ -104,7 +117,7 @@ export interface SchedulerStats {
   refused: number;
 }
 
-export class UpstreamScheduler {
+export class UpstreamScheduler implements RequestScheduler {
   private readonly lanes: LRUCache<string, Lane>;
   /** Lanes with a request ready to go but no global slot, in arrival order (round-robin). */
   private readonly starved = new Set<Lane>();

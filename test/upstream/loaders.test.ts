@@ -179,7 +179,7 @@ describe('page cache between operations', () => {
     const { client, calls } = recordingClient();
     await page(loadersFor(client, 't', 8, { cache }), 3, 1);
     const second = loadersFor(client, 't', 8, { cache });
-    expect(second.list('').known(0, 3).map((p) => p.request)).toEqual([{ perPage: 3, page: 1 }]);
+    expect((await second.list('').known(0, 3)).map((p) => p.request)).toEqual([{ perPage: 3, page: 1 }]);
     expect(await second.call.load(2)).toMatchObject({ callId: 2 });
     expect(calls).toHaveLength(1);
     expect(second.usage.cacheHits).toBe(2);
