@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEMO_TOKEN } from '../src/simulator/data.js';
+import { DEMO_TOKEN, SECOND_TENANT_TOKEN } from '../src/simulator/data.js';
+import { parseRateLimits } from '../src/upstream/budget.js';
+import { keyId } from '../src/upstream/resilience.js';
 import { CallIdsPageDocument } from './gql/graphql.js';
 import { closedPort, startTestGateway, type TestGateway } from './support/gateway.js';
 
@@ -40,6 +42,39 @@ describe('Prometheus metrics', () => {
     expect(sample(text, 'calls_gateway_upstream_coalesced_total')).toBe(0);
     expect(text).toContain('calls_gateway_process_resident_memory_bytes');
     expect(text).not.toContain(DEMO_TOKEN);
+  });
+
+  it('shows the budget at work: queue, waiting, refusals for budget, 429s received, cache hits, misses and bytes, and no key in any label', async () => {
+    gw = await startTestGateway({
+      config: { upstreamRateLimits: parseRateLimits('3/10s'), upstreamQueueTimeoutMs: 0 },
+      simulator: { faults: (r) => (r.query.per_page === '9' ? { kind: 'respond', status: 429, headers: { 'retry-after': '1' }, body: '{}' } : undefined) },
+      upstream: { maxRetries: 0 },
+    });
+    // Operations of one key: the second is kept by the cache (the key came back), the third reads it,
+    // the fourth reads its two missing rows: three upstream requests.
+    await gw.query(CallIdsPageDocument, { first: 5 });
+    await gw.query(CallIdsPageDocument, { first: 6 });
+    await gw.query(CallIdsPageDocument, { first: 6 });
+    await gw.query(CallIdsPageDocument, { first: 8 });
+    // The key's budget (3 per 10 s) is spent: the next is refused before reaching the upstream.
+    const refused = await gw.query(CallIdsPageDocument, { first: 20 });
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe('UPSTREAM_RATE_LIMITED');
+    // Another key gets a 429 from the upstream.
+    await gw.query(CallIdsPageDocument, { first: 9 }, { token: SECOND_TENANT_TOKEN });
+    const text = await metricsText(gw);
+    expect(sample(text, 'calls_gateway_upstream_budget_refused_total')).toBe(1);
+    expect(sample(text, 'calls_gateway_upstream_rate_limited_total')).toBe(1);
+    // Cached pages relied on: one by the third operation, one by the fourth, two by the refused fifth.
+    expect(sample(text, 'calls_gateway_upstream_cache_hits_total')).toBe(4);
+    expect(sample(text, 'calls_gateway_upstream_cache_misses_total')).toBe(3);
+    expect(sample(text, 'calls_gateway_upstream_cache_bytes')).toBeGreaterThan(1_000);
+    expect(sample(text, 'calls_gateway_upstream_queued_requests')).toBe(0);
+    expect(sample(text, 'calls_gateway_upstream_tracked_keys')).toBe(2);
+    expect(sample(text, 'calls_gateway_upstream_queue_wait_seconds_count{priority="interactive"}')).toBe(4);
+    for (const token of [DEMO_TOKEN, SECOND_TENANT_TOKEN]) {
+      expect(text).not.toContain(token);
+      expect(text).not.toContain(keyId(token));
+    }
   });
 
   it('caps operation names a client chooses', async () => {

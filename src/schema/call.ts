@@ -81,7 +81,10 @@ const decimalToFloat = (value: string | null) => (value === null ? null : Number
 builder.node(CallRef, {
   description: 'One phone or web call handled by a voice assistant, with its transcript, evaluation and costs.',
   id: { resolve: (call) => call.callId, parse: parseCallId },
-  loadOne: (callId, context) => context.loaders.call.load(callId),
+  // A failed lookup is returned, not thrown: Pothos loads `nodes(ids:)` with one Promise.all, so a throw
+  // would fail the whole list, while an Error value becomes an error at its own position (its item is
+  // nullable), e.g. the lookups the key's budget cannot serve in time.
+  loadOne: (callId, context) => context.loaders.call.load(callId).catch((error: Error) => error as unknown as Call),
   fields: (t) => ({
     callId: t.exposeInt('callId', { description: 'The id of the call in the upstream API (`GET /user/calls/{id}`); what webhooks and other systems store.' }),
     assistantName: t.string({

@@ -47,7 +47,7 @@ interface CallEntry {
 export interface PageCacheStats {
   /** Upstream requests answered from the cache (pages used, calls looked up), monotonic. */
   hits: number;
-  /** Upstream requests made because the cache held nothing usable, monotonic. */
+  /** Upstream answers fetched because the cache held nothing usable, monotonic. */
   misses: number;
   /** Body bytes held now. */
   bytes: number;

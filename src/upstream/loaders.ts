@@ -147,8 +147,8 @@ export function createLoaders(options: LoaderOptions): Loaders {
         }
         try {
           return await shared(options.inFlight?.calls, `call/${id}`, 'interactive', async (call) => {
-            if (cache) cache.misses++;
             const answer = await client.getCall(id, call);
+            if (cache) cache.misses++;
             if (answer === null) return null;
             const warnings: NormalizeWarning[] = [];
             const found = normalizeCall(unwrapCallRecord(answer.body), options.normalize, warnings);
@@ -170,8 +170,8 @@ export function createLoaders(options: LoaderOptions): Loaders {
   const fetchPage = async (filter: string, asked: PageRequest, priority: Priority): Promise<FetchedPage<Call>> => {
     const query = pageQuery(filter, asked.perPage, asked.page);
     const served = await shared(options.inFlight?.pages, `list?${query}`, priority, async (call): Promise<Served> => {
-      if (cache) cache.misses++;
       const answer = await client.listCalls(query, call);
+      if (cache) cache.misses++;
       const warnings: NormalizeWarning[] = [];
       const raw = normalizeCallPage(answer.body, options.normalize, warnings);
       report(warnings);

@@ -19,8 +19,12 @@ import {
   walkOfOneThousand,
   type WorkloadOptions,
 } from '../../bench/budget.js';
+import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logging.js';
+import { upstreamClientOptions } from '../../src/server.js';
+import { demoCalls } from '../../src/simulator/data.js';
 import { scaledClock } from '../support/clock.js';
+import { startTestGateway } from '../support/gateway.js';
 
 /** Each workload on its own fast clock; the gateways' logs go to the suite-wide capture (T6). */
 function options(): WorkloadOptions {
@@ -92,5 +96,40 @@ describe('the upstream budget at work (documented limits on)', () => {
     const report = await outageAndRecovery(options());
     expect(report.checks).toMatchObject({ circuitOpened: true, readinessInOutage: 503, unavailableAfterFirstGoodAnswer: 0, readinessAfter: 200 });
     expect(report.rateLimited).toBe(0);
+  });
+});
+
+describe('a lookup larger than the budget', () => {
+  it('nodes(ids:) of 30 calls under the documented limits: 20 served, the other 10 refused at their positions, no 429', async () => {
+    const gw = await startTestGateway({ config: { upstreamCacheTtlMs: 0 } });
+    try {
+      const ids = demoCalls()
+        .slice(0, 30)
+        .map((c) => Buffer.from(`Call:${c.raw.id}`).toString('base64'));
+      const { body } = await gw.query(`query Lookup($ids: [ID!]!) { nodes(ids: $ids) { ... on Call { callId } } }`, { ids });
+      const nodes = (body.data as { nodes: ({ callId: number } | null)[] }).nodes;
+      expect(nodes.filter((n) => n !== null)).toHaveLength(20);
+      const refusals = body.errors ?? [];
+      expect(refusals).toHaveLength(10);
+      for (const error of refusals) {
+        expect(error.extensions).toMatchObject({ code: 'UPSTREAM_RATE_LIMITED' });
+        expect(error.extensions!.retryAfter).toBeGreaterThanOrEqual(1);
+        expect(nodes[error.path![1] as number]).toBeNull();
+      }
+      expect(gw.upstream()).toHaveLength(20);
+      expect(gw.simulator.rateLimited).toBe(0);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+describe('several worker processes', () => {
+  it('each of WORKERS processes takes its share of every limit, so together they stay within the key budget', () => {
+    const config = { ...loadConfig({ WORKERS: '3' }), upstreamBaseUrl: 'http://127.0.0.1:1/api' };
+    expect(upstreamClientOptions(config).scheduler.windows).toEqual([
+      { limit: 6, windowMs: 10_000 },
+      { limit: 33, windowMs: 60_000 },
+    ]);
   });
 });
