@@ -10,6 +10,8 @@ COPY src ./src
 RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20.20.2-bookworm-slim
+# Production refuses to start (exit 2) without CURSOR_SECRET (32+ characters) and SUBGRAPH_SECRET or
+# SUBGRAPH_ENABLED=false; /metrics needs METRICS_PORT or METRICS_TOKEN (README, Deployment). Set them at run time.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=4000

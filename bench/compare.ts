@@ -27,7 +27,8 @@ const LATENCIES = (process.env.BENCH_LATENCIES ?? '0,20').split(',').map(Number)
 const CONTENDERS = (process.env.BENCH_CONTENDERS ?? 'rest,proxy,gateway,gateway-x2,mesh').split(',') as Kind[];
 const GROWTH = process.env.BENCH_GROWTH !== '0';
 const ONLY = process.env.BENCH_SCENARIOS?.split(',');
-const CURSOR_SECRET = 'bench-cursor-secret';
+// Production needs 32+ characters (issue 11 item 9); the benchmark signs its own `after` cursors with it.
+const CURSOR_SECRET = 'bench-cursor-secret-of-32-characters-or-more';
 const TOKEN = 'bench-token';
 
 type Kind = 'rest' | 'proxy' | 'gateway' | 'gateway-x2' | 'mesh';
@@ -232,6 +233,11 @@ async function startContender(kind: Kind, upstream: string): Promise<{ url: stri
       PORT: String(port),
       UPSTREAM_BASE_URL: `${upstream}/api`,
       CURSOR_SECRET,
+      // No router in the benchmark; production refuses an open /subgraph (issue 11 item 10).
+      SUBGRAPH_ENABLED: 'false',
+      // Metrics are collected as in a deployment that scrapes them (and as in earlier runs); production
+      // collects none unless METRICS_PORT or METRICS_TOKEN says where they go. Port 0: any free one.
+      METRICS_PORT: '0',
       LOG_LEVEL: 'info',
       // The per-key bulkhead (default 8) protects a real upstream's per-key rate limit; the peers have none,
       // so the throughput comparison lifts it.

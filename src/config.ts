@@ -59,7 +59,10 @@ export interface Config {
   statsTtlMs: number;
   /** `CALL_LOOKUP_CONCURRENCY`: `GET /user/calls/{id}` in flight at once per operation. @default 8 */
   callConcurrency: number;
-  /** `CURSOR_SECRET`: signs cursors; set it (same value on every replica) so cursors cannot be forged. */
+  /**
+   * `CURSOR_SECRET`: signs cursors; set it (same value on every replica) so cursors cannot be forged. Required
+   * with 32+ characters in production (issue 11 item 9). @default a built-in value outside production
+   */
   cursorSecret: string;
   /** `CORS_ORIGINS`: comma-separated allowed origins, or `*`. @default `*` outside production, none in production */
   corsOrigins: string[] | '*';
@@ -88,10 +91,26 @@ export interface Config {
   subgraphEnabled: boolean;
   /** `SUBGRAPH_PATH`: where routers reach the subgraph. @default /subgraph */
   subgraphPath: string;
-  /** `SUBGRAPH_SECRET`: when set, the subgraph endpoint requires `X-Subgraph-Secret: <value>`. @default null */
+  /**
+   * `SUBGRAPH_SECRET`: when set, the subgraph endpoint requires `X-Subgraph-Secret: <value>`; required in
+   * production unless `SUBGRAPH_ENABLED=false` (issue 11 item 10). @default null
+   */
   subgraphSecret: string | null;
-  /** `METRICS`: serve Prometheus metrics at /metrics (restrict it to your scraper at the network level). @default true */
+  /**
+   * `SUBGRAPH_NODE_TYPES`: the Node types of other subgraphs (comma-separated, e.g. `Note,Contact`). The
+   * subgraph declares them so that its shared `node`/`nodes` answer their ids with references for the router
+   * (README, "Federation"). @default none
+   */
+  subgraphNodeTypes: string[];
+  /**
+   * `METRICS`: collect Prometheus metrics and serve them at /metrics, where `metricsPort` and `metricsToken` say
+   * (see metricsPlacement in metrics.ts). @default true
+   */
   metrics: boolean;
+  /** `METRICS_PORT`: serve /metrics on this port of HOST instead of the main port (issue 11 item 11). @default null */
+  metricsPort: number | null;
+  /** `METRICS_TOKEN`: /metrics then requires `Authorization: Bearer <token>` (16+ characters). @default null */
+  metricsToken: string | null;
   /** `LOG_LEVEL`: pino level. @default info */
   logLevel: string;
   /** `NODE_ENV` is `production`. */
@@ -118,6 +137,9 @@ export class ConfigError extends Error {
 
 /** Only meant to keep demo cursors stable; production deployments set CURSOR_SECRET. */
 export const DEFAULT_CURSOR_SECRET = 'calls-gateway/insecure-default-cursor-secret';
+
+/** Shortest `CURSOR_SECRET` production accepts (clarifications, "Production secrets"). */
+export const MIN_PRODUCTION_CURSOR_SECRET = 32;
 
 type Env = Record<string, string | undefined>;
 
@@ -173,6 +195,33 @@ function simulatorRateLimits(env: Env): string | false {
   }
 }
 
+/**
+ * What production refuses to start without (issue 11 items 9 and 10; clarifications, "Production secrets"):
+ * a cursor secret nobody else knows, long enough not to be guessed, and no open subgraph endpoint, which
+ * would answer `_service { sdl }` (the whole schema) to anyone even with introspection off. The messages
+ * never echo a secret, only its length.
+ */
+function productionSecrets(env: Env, subgraphEnabled: boolean, subgraphSecret: string | null): void {
+  const cursorSecret = env.CURSOR_SECRET ?? '';
+  const how =
+    `at least ${MIN_PRODUCTION_CURSOR_SECRET} random characters, the same on every replica (e.g. openssl rand -hex 32)`;
+  if (cursorSecret === '') throw new ConfigError('CURSOR_SECRET', `is required with NODE_ENV=production: ${how}`);
+  if (cursorSecret.length < MIN_PRODUCTION_CURSOR_SECRET) {
+    const problem = `is ${cursorSecret.length} characters long; NODE_ENV=production needs ${how}`;
+    throw new ConfigError('CURSOR_SECRET', problem);
+  }
+  if (cursorSecret === DEFAULT_CURSOR_SECRET) {
+    throw new ConfigError('CURSOR_SECRET', `is the published development value; NODE_ENV=production needs ${how}`);
+  }
+  if (subgraphEnabled && subgraphSecret === null) {
+    throw new ConfigError(
+      'SUBGRAPH_SECRET',
+      'is required with NODE_ENV=production while the subgraph endpoint is on: set it (16+ characters, sent by the ' +
+        'router as X-Subgraph-Secret), or set SUBGRAPH_ENABLED=false for deployments without federation',
+    );
+  }
+}
+
 export function loadConfig(env: Env): Config {
   const production = env.NODE_ENV === 'production';
   const upstreamBaseUrl = env.UPSTREAM_BASE_URL?.trim() || null;
@@ -217,14 +266,31 @@ export function loadConfig(env: Env): Config {
     throw new ConfigError('SUBGRAPH_PATH', `must be a path such as /subgraph, other than /graphql and /health; got "${subgraphPath}"`);
   }
   const subgraphSecret = env.SUBGRAPH_SECRET || null;
+  const nodeTypeList = (env.SUBGRAPH_NODE_TYPES ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  const subgraphNodeTypes = [...new Set(nodeTypeList)];
+  const badNodeType = subgraphNodeTypes.find((t) => !/^[A-Z_a-z]\w*$/.test(t) || t.startsWith('__'));
+  if (badNodeType !== undefined) {
+    throw new ConfigError('SUBGRAPH_NODE_TYPES', `"${badNodeType}" is not a GraphQL type name`);
+  }
   if (subgraphSecret !== null && subgraphSecret.length < 16) throw new ConfigError('SUBGRAPH_SECRET', 'must be at least 16 characters');
   const workers = env.WORKERS?.trim() === 'auto' ? availableParallelism() : integer(env, 'WORKERS', 1, 1, 64);
   const upstreamDebugExtension = flag(env, 'UPSTREAM_DEBUG_EXTENSION', false);
   if (upstreamDebugExtension && production) {
     throw new ConfigError('UPSTREAM_DEBUG_EXTENSION', 'is for development only; it must be off with NODE_ENV=production');
   }
+  const port = integer(env, 'PORT', 4000, 0, 65535);
+  const subgraphEnabled = flag(env, 'SUBGRAPH_ENABLED', true);
+  if (production) productionSecrets(env, subgraphEnabled, subgraphSecret);
+  const metricsPort = env.METRICS_PORT?.trim() ? integer(env, 'METRICS_PORT', 0, 0, 65535) : null;
+  if (metricsPort !== null && metricsPort !== 0 && metricsPort === port) {
+    throw new ConfigError('METRICS_PORT', `must differ from PORT (${port}): it is a listener of its own`);
+  }
+  const metricsToken = env.METRICS_TOKEN || null;
+  if (metricsToken !== null && metricsToken.length < 16) {
+    throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters');
+  }
   return {
-    port: integer(env, 'PORT', 4000, 0, 65535),
+    port,
     workers,
     host: env.HOST?.trim() || '127.0.0.1',
     upstreamBaseUrl,
@@ -271,10 +337,13 @@ export function loadConfig(env: Env): Config {
       maxCost: integer(env, 'MAX_QUERY_COST', 5_000, 1, 10_000_000),
       maxLookupIds: integer(env, 'MAX_LOOKUP_IDS', 100, 1, 10_000),
     },
-    subgraphEnabled: flag(env, 'SUBGRAPH_ENABLED', true),
+    subgraphEnabled,
     subgraphPath,
     subgraphSecret,
+    subgraphNodeTypes,
     metrics: flag(env, 'METRICS', true),
+    metricsPort,
+    metricsToken,
     logLevel,
     production,
     simulatorRateLimits: simulatorRateLimits(env),

@@ -5,8 +5,11 @@
  * who asked what (request id, operation), how long it took and how many upstream requests it cost.
  */
 import { randomUUID } from 'node:crypto';
+import { PothosValidationError } from '@pothos/core';
+import { GraphQLError } from 'graphql';
 import type { Plugin, YogaLogger } from 'graphql-yoga';
 import { type Logger, pino } from 'pino';
+import { GatewayError } from './errors.js';
 
 /** pino redact paths are case-sensitive, hence both spellings. */
 const REDACTED_PATHS = [
@@ -42,13 +45,54 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
   return pino(options, (destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 })) as never);
 }
 
-/** yoga's logger interface on top of pino; errors keep their stack, which the scrub also covers. */
+/**
+ * Where an error that maskError shows to the client is logged. The caller's own mistakes (bad arguments
+ * or ids, no or a refused credential, a spent budget) at info; the upstream's failures at warn: neither
+ * is the gateway's fault, and a stack says nothing about them. Unknown codes are warnings.
+ */
+const LEVEL_BY_CODE = new Map<string, 'info' | 'warn'>([
+  ['BAD_USER_INPUT', 'info'],
+  ['UNAUTHENTICATED', 'info'],
+  ['QUERY_LIMIT_EXCEEDED', 'info'],
+  ['UPSTREAM_RATE_LIMITED', 'info'],
+  ['UPSTREAM_TIMEOUT', 'warn'],
+  ['UPSTREAM_UNAVAILABLE', 'warn'],
+  ['UPSTREAM_BAD_RESPONSE', 'warn'],
+]);
+
+/**
+ * The public code of an error maskError passes on with its own message (the same test as maskError's:
+ * a GraphQLError around a GatewayError or a Pothos argument error), or null for everything it masks.
+ */
+function publicCodeOf(error: unknown): string | null {
+  if (!(error instanceof GraphQLError)) return null;
+  const original = error.originalError;
+  if (original instanceof GatewayError) return original.code;
+  return original instanceof PothosValidationError ? 'BAD_USER_INPUT' : null;
+}
+
+/**
+ * yoga's logger interface on top of pino. yoga logs at error every error that maskError replaces, which
+ * includes the GatewayErrors we mean to show: those go at info or warn (LEVEL_BY_CODE) as code, public
+ * message and path, without a stack. Error level is left to what is masked as INTERNAL_SERVER_ERROR, the
+ * gateway's own faults; those keep their stack, which the scrub also covers.
+ */
 export function yogaLogging(logger: Logger): YogaLogger {
   return {
     debug: (...args) => logger.debug({ args }, 'yoga'),
     info: (...args) => logger.info({ args }, 'yoga'),
     warn: (...args) => logger.warn({ args }, 'yoga'),
-    error: (...args) => logger.error({ err: args.find((a) => a instanceof Error), args: args.filter((a) => !(a instanceof Error)) }, 'yoga error'),
+    error: (...args) => {
+      const [only] = args;
+      const code = args.length === 1 ? publicCodeOf(only) : null;
+      if (code) {
+        const { message, path } = only as GraphQLError;
+        logger[LEVEL_BY_CODE.get(code) ?? 'warn']({ code, error: message, path }, 'request error');
+        return;
+      }
+      const err = args.find((a) => a instanceof Error);
+      logger.error({ err, args: args.filter((a) => !(a instanceof Error)) }, 'yoga error');
+    },
   };
 }
 

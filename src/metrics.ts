@@ -5,9 +5,17 @@
  * 429s received, and the page cache's hits, misses and bytes. One registry per gateway, so tests and
  * cluster workers never share counters. Labels never carry tokens, key hashes or free text from the
  * request beyond the operation name (capped).
+ *
+ * Where /metrics is answered is decided here (issue 11 item 11; clarifications, "Production secrets"): a public
+ * /metrics tells anyone the traffic, error codes and upstream health, so production serves it only where
+ * `METRICS_PORT` (a listener of its own, for a network the scraper alone reaches) or `METRICS_TOKEN` (a bearer
+ * token, compared in constant time) says how.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Plugin } from 'graphql-yoga';
+import type { Config } from './config.js';
 import { operationNameOf } from './logging.js';
 import type { PageCacheStats } from './upstream/cache.js';
 import type { UpstreamCallInfo, UpstreamClientStats } from './upstream/client.js';
@@ -24,8 +32,84 @@ export interface GatewayMetrics {
   registry: Registry;
   /** Feeds upstream attempts (wire to the client's `onCall`). */
   observeUpstream(info: UpstreamCallInfo): void;
-  /** Times GraphQL requests and counts their error codes. */
+  /** Times GraphQL requests and counts their error codes; answers /metrics when it is on the main port. */
   plugin: Plugin;
+  /** Node listener for the separate metrics port: /metrics with the token checked, 404 elsewhere. */
+  handle(request: IncomingMessage, response: ServerResponse): void;
+}
+
+/**
+ * Where /metrics is answered: `main-port` beside /graphql, `metrics-port` only on the `METRICS_PORT` listener,
+ * `off` nowhere. `METRICS_PORT` moves it off the main port; otherwise development keeps it on the main port
+ * and production serves it there only behind `METRICS_TOKEN`. The token, when set, is required everywhere.
+ */
+export type MetricsPlacement = 'main-port' | 'metrics-port' | 'off';
+
+/** Decides the placement from the settings (README, Configuration: `METRICS`, `METRICS_PORT`, `METRICS_TOKEN`). */
+export function metricsPlacement(
+  config: Pick<Config, 'metrics' | 'metricsPort' | 'metricsToken' | 'production'>,
+): MetricsPlacement {
+  if (!config.metrics) return 'off';
+  if (config.metricsPort !== null) return 'metrics-port';
+  return config.metricsToken !== null || !config.production ? 'main-port' : 'off';
+}
+
+/** One answer to a scrape, for the yoga plugin and the separate listener alike. */
+interface ScrapeAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+const PRIVATE = { 'cache-control': 'private, no-store' };
+
+const refusal = (status: number, message: string, code: string, headers = {}): ScrapeAnswer => ({
+  status,
+  headers: { 'content-type': 'application/json', ...PRIVATE, ...headers },
+  body: JSON.stringify({ errors: [{ message, extensions: { code } }] }),
+});
+
+/**
+ * Answers a scrape of `render` (a registry, or the primary's aggregate of its workers): 401 without the token
+ * when one is set, never a line of metric text then. Both sides are hashed before `timingSafeEqual`, so neither
+ * the content nor the length of the token leaks through timing.
+ */
+export function createScraper(
+  render: () => Promise<string>,
+  contentType: string,
+  token: string | null,
+): (authorization: string | null) => Promise<ScrapeAnswer> {
+  const expected = token === null ? null : digest(token);
+  return async (authorization) => {
+    if (expected !== null) {
+      const given = /^Bearer (.+)$/i.exec(authorization?.trim() ?? '')?.[1] ?? '';
+      if (!timingSafeEqual(digest(given), expected)) {
+        return refusal(401, 'Send the metrics token as Authorization: Bearer <METRICS_TOKEN>.', 'UNAUTHENTICATED', {
+          'www-authenticate': 'Bearer',
+        });
+      }
+    }
+    return { status: 200, headers: { 'content-type': contentType, ...PRIVATE }, body: await render() };
+  };
+}
+
+/** Node listener for a metrics-only port: `/metrics` through `scrape`, 404 for any other path. */
+export function metricsListener(
+  scrape: (authorization: string | null) => Promise<ScrapeAnswer>,
+): (request: IncomingMessage, response: ServerResponse) => void {
+  return (request, response) => {
+    const path = new URL(request.url ?? '/', 'http://metrics').pathname;
+    const answer =
+      path === '/metrics'
+        ? scrape(request.headers.authorization ?? null)
+        : Promise.resolve(refusal(404, 'Only /metrics is served on this port.', 'NOT_FOUND'));
+    answer.then(
+      ({ status, headers, body }) => response.writeHead(status, headers).end(body),
+      () => response.writeHead(500, { 'content-type': 'text/plain' }).end('metrics unavailable'),
+    );
+  };
 }
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20];
@@ -50,8 +134,21 @@ function followingCounter(registry: Registry, name: string, help: string, read: 
   });
 }
 
-export function createMetrics(state: () => UpstreamStats): GatewayMetrics {
+/** How the gateway's /metrics is served (see metricsPlacement). */
+export interface MetricsServing {
+  /** Answer /metrics in the yoga plugin, beside /graphql. */
+  onMainPort: boolean;
+  /** `METRICS_TOKEN`: required as a bearer token wherever /metrics is answered. */
+  token: string | null;
+}
+
+/** The gateway's registry and the ways it is fed and served; `state` is read at each scrape. */
+export function createMetrics(
+  state: () => UpstreamStats,
+  serving: MetricsServing = { onMainPort: true, token: null },
+): GatewayMetrics {
   const registry = new Registry();
+  const scrape = createScraper(() => registry.metrics(), registry.contentType, serving.token);
   collectDefaultMetrics({ register: registry, prefix: 'calls_gateway_' });
   const operations = new Histogram({
     name: 'calls_gateway_graphql_operation_duration_seconds',
@@ -123,6 +220,8 @@ export function createMetrics(state: () => UpstreamStats): GatewayMetrics {
     name: 'calls_gateway_upstream_circuit_state',
     help: 'State of the circuit breaker to the upstream: 0 closed, 1 half-open, 2 open.',
     registers: [registry],
+    // Aggregated over cluster workers (METRICS_PORT with WORKERS > 1), the most open circuit is the state.
+    aggregator: 'max',
     collect() {
       this.set({ closed: 0, 'half-open': 1, open: 2 }[state().breaker]);
     },
@@ -149,8 +248,10 @@ export function createMetrics(state: () => UpstreamStats): GatewayMetrics {
     // Synchronous except on /metrics: an async hook would take every request off yoga's fast path.
     onRequest({ request, url, endResponse, fetchAPI }) {
       if (url.pathname === '/metrics') {
-        return registry.metrics().then((text) => {
-          endResponse(new fetchAPI.Response(text, { status: 200, headers: { 'content-type': registry.contentType } }));
+        // Not served here: yoga answers 404, and the refused scrape is no GraphQL request to count.
+        if (!serving.onMainPort) return;
+        return scrape(request.headers.get('authorization')).then(({ status, headers, body }) => {
+          endResponse(new fetchAPI.Response(body, { status, headers }));
         });
       }
       if (url.pathname.startsWith('/health')) return;
@@ -182,6 +283,7 @@ export function createMetrics(state: () => UpstreamStats): GatewayMetrics {
   return {
     registry,
     plugin,
+    handle: metricsListener(scrape),
     observeUpstream(info) {
       upstream.observe({ status: info.status === null ? 'none' : String(info.status), outcome: info.outcome }, info.durationMs / 1000);
       queueWait.observe({ priority: info.priority }, info.queuedMs / 1000);

@@ -7,7 +7,6 @@
  * reliability.md §1.
  */
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { PothosValidationError } from '@pothos/core';
 import { createComplexityRule } from '@pothos/plugin-complexity';
 import {
   type DocumentNode,
@@ -58,8 +57,12 @@ export interface QueryLimits {
   maxLookupIds: number;
 }
 
+/**
+ * A limit refusal: nothing executes, so there is no `data`, and GraphQL over HTTP answers 400 under
+ * `application/graphql-response+json` (200 under `application/json`: yoga's `spec` flag).
+ */
 const limitError = (limit: string, message: string) =>
-  new GraphQLError(message, { extensions: { code: 'QUERY_LIMIT_EXCEEDED', limit } });
+  new GraphQLError(message, { extensions: { code: 'QUERY_LIMIT_EXCEEDED', limit, http: { status: 400, spec: true } } });
 
 /** Gives armor's rejections (plain GraphQLErrors) our stable code; armor hands us the error object. */
 const tag = (limit: string) => ({
@@ -146,9 +149,65 @@ export function useRequestBodyLimit(maxBytes: number): Plugin {
 }
 
 /**
- * graphql-armor's document limits plus length and root-field limits; these depend only on the document.
- * The length is checked on the request's parameters, before parsing: armor's own character-limit plugin
- * replaces the parse function just as its token limit does, and only one of the two would run.
+ * Operation Type Existence (graphql-spec#955, in the spec draft; graphql-js 17 ships it as
+ * KnownOperationTypesRule): an operation whose root type the schema lacks is invalid. graphql 16 lets
+ * `mutation { … }` and `subscription { … }` through validation on this query-only schema, and execution
+ * then failed: 200 with no data and no code, or a 500 from graphql-jit. Refused as a validation error, they
+ * get yoga's 400 under `application/graphql-response+json` (GraphQL over HTTP, "Validation") and nothing runs.
+ */
+export const operationTypeExistsRule: ValidationRule = (context) => ({
+  OperationDefinition(node: OperationDefinitionNode) {
+    if (context.getSchema().getRootType(node.operation)) return;
+    context.reportError(
+      new GraphQLError(`This API has no ${node.operation}s: the schema defines only queries.`, {
+        nodes: node,
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+      }),
+    );
+  },
+});
+
+/** graphql-js's `didYouMean` text, appended to a message: names only, so no `?` inside. */
+const SUGGESTION = / Did you mean [^?]*\?/g;
+
+/** A message without its "Did you mean …?" hints. */
+export function stripSuggestions(message: string): string {
+  return message.replace(SUGGESTION, '');
+}
+
+/**
+ * With introspection off, the schema's names must not leak through hints either. graphql-js suggests
+ * fields, arguments, types, input fields and enum values, in validation and in variable coercion;
+ * armor's blockFieldSuggestion matches only `Did you mean "…"?` (not `Did you mean the enum value "…"?`)
+ * and only validation. So the hints are removed from every error of every result, whatever raised it.
+ */
+const hideSuggestionsPlugin: Plugin = {
+  onExecutionResult({ result, setResult }) {
+    if (!result || Array.isArray(result) || !('errors' in result)) return;
+    if (!result.errors?.some((error) => error.message.includes(' Did you mean '))) return;
+    setResult({
+      ...result,
+      errors: result.errors.map((error) => {
+        const message = stripSuggestions(error.message);
+        if (message === error.message) return error;
+        return new GraphQLError(message, {
+          nodes: error.nodes,
+          source: error.source,
+          positions: error.positions,
+          path: error.path,
+          originalError: error.originalError,
+          extensions: error.extensions,
+        });
+      }),
+    });
+  },
+};
+
+/**
+ * graphql-armor's document limits plus length and root-field limits, the operation-type rule and, with
+ * introspection off, no suggestions; these depend only on the document. The length is checked on the
+ * request's parameters, before parsing: armor's own character-limit plugin replaces the parse function
+ * just as its token limit does, and only one of the two would run.
  */
 export function useDocumentLimits(limits: QueryLimits, hideSuggestions: boolean): Plugin[] {
   return [
@@ -169,13 +228,16 @@ export function useDocumentLimits(limits: QueryLimits, hideSuggestions: boolean)
       maxDirectives: { n: limits.maxDirectives, ...tag('directives') },
       // The cost is ours (below): armor's cost limit cannot see `first`/`last`.
       costLimit: { enabled: false },
-      blockFieldSuggestion: { enabled: hideSuggestions },
+      // Ours covers every hint (hideSuggestionsPlugin); armor's would leave "[Suggestion hidden]" behind.
+      blockFieldSuggestion: { enabled: false },
     }) as Plugin,
     {
       onValidate({ addValidationRule }) {
+        addValidationRule(operationTypeExistsRule);
         addValidationRule(maxRootFieldsRule(limits.maxRootFields));
       },
     },
+    ...(hideSuggestions ? [hideSuggestionsPlugin] : []),
   ];
 }
 
@@ -211,8 +273,8 @@ function idsOf(
  * execution will coerce them (a single value given for a list is a list of one). Every occurrence counts,
  * even one that execution would merge with another or skip (@skip/@include): an overestimate only. Each
  * selection set is counted once and its count reused wherever it recurs, so fragments spread inside
- * fragments cannot make the walk exponential. Variables that do not coerce count nothing: execution then
- * refuses the operation before any resolver runs.
+ * fragments cannot make the walk exponential. Variables that do not coerce count nothing (useCostLimit
+ * refuses such a request before counting).
  */
 export function countLookupIds(
   schema: GraphQLSchema,
@@ -257,7 +319,7 @@ export function countLookupIds(
 }
 
 /**
- * Charges `_entities` like `nodes` (builder.ts): one upstream request, hence its selection, per
+ * Charges `_entities` like `nodes` (schema/node.ts): one upstream request, hence its selection, per
  * representation. @pothos/plugin-federation adds `_entities` from @apollo/subgraph's field config after
  * Pothos's plugins have run, so no `complexity` option can reach it, and the complexity walker charges a
  * list field without one ten times its selection whatever the number of representations. The option is
@@ -276,11 +338,29 @@ function chargeEntitiesPerRepresentation(schema: GraphQLSchema): void {
 }
 
 /**
+ * A variable that does not coerce is a request error (GraphQL spec, "CoerceVariableValues()"): nothing
+ * executes and the response has no `data`. GraphQL over HTTP asks for 400 under
+ * `application/graphql-response+json` and 200 under legacy `application/json` ("Variable coercion
+ * failure" examples; graphql-http audits 86EE and 7B9B): yoga's `http.spec` flag does exactly that, as
+ * for its validation errors.
+ */
+const coercionError = (error: GraphQLError) =>
+  new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    extensions: { code: 'BAD_USER_INPUT', http: { status: 400, spec: true } },
+  });
+
+/**
  * The lookup cap and the cost limit run per request, just before execution, because both depend on the
  * variables (`ids: $ids`, `first: $n`); as a cached validation rule one request's verdict would be reused
- * for another's. The ids are counted first: past `maxLookupIds` nothing else is computed and nothing runs.
- * Verdicts are remembered per parsed document (yoga hands out the same object for the same text) and
- * per operation name and variables, which spares repeated operations the walk.
+ * for another's. The variables are coerced first, as execution would (GraphQL spec, "CoerceVariableValues()"):
+ * a request whose variables fail gets those errors as request errors, never reaches the executor (graphql-jit
+ * answers them with 200 and no code) and is not costed. Then the ids are counted with the coerced values:
+ * past `maxLookupIds` nothing else is computed and nothing runs. Verdicts are remembered per parsed
+ * document (yoga hands out the same object for the same text) and per operation name and variables,
+ * which spares repeated operations the walk.
  */
 export function useCostLimit(limits: Pick<QueryLimits, 'maxCost' | 'maxLookupIds'>): Plugin {
   const { maxCost, maxLookupIds } = limits;
@@ -293,8 +373,16 @@ export function useCostLimit(limits: Pick<QueryLimits, 'maxCost' | 'maxLookupIds
       let errors = byVariables.get(key);
       if (!errors) {
         const variableValues = (args.variableValues ?? {}) as Record<string, unknown>;
-        const ids = countLookupIds(args.schema, args.document, args.operationName, variableValues);
-        if (ids > maxLookupIds) {
+        const operation = getOperationAST(args.document, args.operationName);
+        // No operation at all: yoga refuses that when parsing (OPERATION_RESOLUTION_FAILURE), before this hook.
+        const definitions = operation?.variableDefinitions ?? [];
+        const coercion = operation && getVariableValues(args.schema, definitions, variableValues);
+        const ids = coercion?.coerced
+          ? countLookupIds(args.schema, args.document, args.operationName, variableValues)
+          : 0;
+        if (coercion?.errors) {
+          errors = coercion.errors.map(coercionError);
+        } else if (ids > maxLookupIds) {
           errors = [
             limitError(
               'lookupIds',
@@ -316,13 +404,7 @@ export function useCostLimit(limits: Pick<QueryLimits, 'maxCost' | 'maxLookupIds
                 }
               },
             }),
-          ]).map((error) =>
-            // Argument mappers run while costing (`nodes` is charged per id, builder.ts), so a malformed
-            // global id is refused here, before execution; it keeps the code its resolver would give it.
-            error instanceof PothosValidationError
-              ? new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'BAD_USER_INPUT' } })
-              : error,
-          );
+          ]);
         }
         if (byVariables.size >= 64) byVariables.delete(byVariables.keys().next().value!);
         byVariables.set(key, errors);

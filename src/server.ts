@@ -6,7 +6,6 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PothosValidationError } from '@pothos/core';
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
@@ -17,10 +16,11 @@ import type { Config } from './config.js';
 import { type CallStatsResult, createContext, createTokenResolver, type GatewayContext } from './context.js';
 import { GatewayError } from './errors.js';
 import { createLogger, useRequestLogging, yogaLogging } from './logging.js';
-import { createMetrics, type GatewayMetrics, type UpstreamStats } from './metrics.js';
+import { createMetrics, type GatewayMetrics, metricsPlacement, type UpstreamStats } from './metrics.js';
+import { CSRF_HEADERS, useCsrfPrevention, usePostOnly } from './endpoint-guards.js';
 import { useTracing } from './tracing.js';
 import { useCostLimit, useDocumentLimits, useRequestBodyLimit } from './protections.js';
-import { schema, subgraphSchema } from './schema/index.js';
+import { schema, subgraphSchemaWith } from './schema/index.js';
 import { useUpstreamExtension } from './upstream-extension.js';
 import { shareOf } from './upstream/budget.js';
 import { PageCache } from './upstream/cache.js';
@@ -95,6 +95,11 @@ export interface Gateway {
   logger: Logger;
   /** Circuit state, scheduler and cache figures, and requests served by another's identical request. */
   upstreamStats(): UpstreamStats;
+  /**
+   * The registry, and the Node listener main.ts mounts on `METRICS_PORT` (`createServer(gateway.metrics.handle)`);
+   * null when nothing is collected (`METRICS=false`, or production with neither `METRICS_PORT` nor `METRICS_TOKEN`).
+   */
+  metrics: Pick<GatewayMetrics, 'registry' | 'handle'> | null;
   close(): Promise<void>;
 }
 
@@ -229,9 +234,12 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   const clock = options.clock ?? systemClock;
   const client = createUpstreamClient(
     { ...upstreamClientOptions(config), ...options.upstream },
-    (info) => {
-      metrics?.observeUpstream(info);
-      options.onUpstreamCall?.(info);
+    {
+      onCall: (info) => {
+        metrics?.observeUpstream(info);
+        options.onUpstreamCall?.(info);
+      },
+      warn: (details, message) => logger.warn(details, message),
     },
     clock,
   );
@@ -267,7 +275,11 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     coalesced: (deps.inFlight?.pages.hits ?? 0) + (deps.inFlight?.calls.hits ?? 0),
     cache: cache?.stats() ?? null,
   });
-  if (config.metrics) metrics = createMetrics(upstreamStats);
+  // Where /metrics is answered, if anywhere (issue 11 item 11): nothing is collected when nobody may read it.
+  const placement = metricsPlacement(config);
+  if (placement !== 'off') {
+    metrics = createMetrics(upstreamStats, { onMainPort: placement === 'main-port', token: config.metricsToken });
+  }
   // Every check runs before execution, so a rejected request never reaches the upstream.
   // yoga's Plugin type is invariant in its context; these plugins use only the initial context.
   const protections: Plugin<Record<string, any>>[] = [
@@ -275,7 +287,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     useTracing(),
     ...(metrics ? [metrics.plugin] : []),
     useRequestLogging(logger),
-    ...(config.csrfPrevention ? [useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight'] })] : []),
+    ...(config.csrfPrevention ? [useCsrfPrevention()] : []),
     useRequestBodyLimit(config.limits.maxRequestBytes),
     ...(config.introspection ? [] : [useDisableIntrospection()]),
     ...useDocumentLimits(config.limits, !config.introspection),
@@ -310,17 +322,18 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         : {
             origin: config.corsOrigins === '*' ? '*' : config.corsOrigins,
             methods: ['GET', 'POST', 'OPTIONS'],
-            allowedHeaders: ['authorization', 'content-type', 'x-graphql-yoga-csrf', 'apollo-require-preflight'],
+            allowedHeaders: ['authorization', 'content-type', ...CSRF_HEADERS],
             maxAge: 600,
           },
   });
   // Routers call subgraphs server to server: no GraphiQL, no CORS, and optionally a shared secret.
   const subgraph = config.subgraphEnabled
-    ? build(subgraphSchema, {
+    ? build(subgraphSchemaWith(config.subgraphNodeTypes), {
         graphqlEndpoint: config.subgraphPath,
         graphiql: false,
         cors: false,
-        plugins: config.subgraphSecret ? [useSharedSecret(config.subgraphSecret)] : [],
+        // Routers POST; a GET gets 405 before the secret is even looked at (issue 11 item 10).
+        plugins: [usePostOnly(), ...(config.subgraphSecret ? [useSharedSecret(config.subgraphSecret)] : [])],
       })
     : null;
   const route = (pathname: string) => (subgraph && pathname === config.subgraphPath ? subgraph : yoga);
@@ -332,6 +345,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     fetch: (url, init = {}) => Promise.resolve(route(new URL(url).pathname).fetch(url, init)),
     logger,
     upstreamStats,
+    metrics: metrics && { registry: metrics.registry, handle: metrics.handle },
     close: () => client.close(),
   };
 }

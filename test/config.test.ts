@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_CURSOR_SECRET, loadConfig } from '../src/config.js';
 
+/** What production needs to start at all (clarifications, "Production secrets"). */
+const PRODUCTION = { NODE_ENV: 'production', CURSOR_SECRET: 'c'.repeat(32), SUBGRAPH_ENABLED: 'false' };
+
 describe('loadConfig', () => {
   it('has documented defaults', () => {
     expect(loadConfig({})).toEqual({
@@ -57,7 +60,10 @@ describe('loadConfig', () => {
       subgraphEnabled: true,
       subgraphPath: '/subgraph',
       subgraphSecret: null,
+      subgraphNodeTypes: [],
       metrics: true,
+      metricsPort: null,
+      metricsToken: null,
       logLevel: 'info',
       production: false,
       simulatorRateLimits: '100/60s,20/10s',
@@ -92,7 +98,7 @@ describe('loadConfig', () => {
         DRIFT_SEARCH_ROWS: '50',
         STATS_MAX_CALLS: '2000',
         STATS_TTL_MS: '0',
-        CURSOR_SECRET: 's3cret',
+        CURSOR_SECRET: 's3cret-s3cret-s3cret-s3cret-s3cret',
         CORS_ORIGINS: 'https://a.example,https://b.example',
         GRAPHIQL: 'false',
         UPSTREAM_API_KEY: 'server-key',
@@ -113,7 +119,10 @@ describe('loadConfig', () => {
         SUBGRAPH_ENABLED: 'off',
         SUBGRAPH_PATH: '/federation',
         SUBGRAPH_SECRET: 'router-only-0123456789',
+        SUBGRAPH_NODE_TYPES: 'Note,Contact',
         METRICS: 'false',
+        METRICS_PORT: '9464',
+        METRICS_TOKEN: 'scraper-token-0123456789',
         LOG_LEVEL: 'warn',
         SIMULATOR_RATE_LIMITS: 'off',
         NODE_ENV: 'production',
@@ -149,7 +158,7 @@ describe('loadConfig', () => {
       driftSearchRows: 50,
       statsMaxCalls: 2000,
       statsTtlMs: 0,
-      cursorSecret: 's3cret',
+      cursorSecret: 's3cret-s3cret-s3cret-s3cret-s3cret',
       corsOrigins: ['https://a.example', 'https://b.example'],
       graphiql: false,
       upstreamApiKey: 'server-key',
@@ -173,7 +182,10 @@ describe('loadConfig', () => {
       subgraphEnabled: false,
       subgraphPath: '/federation',
       subgraphSecret: 'router-only-0123456789',
+      subgraphNodeTypes: ['Note', 'Contact'],
       metrics: false,
+      metricsPort: 9464,
+      metricsToken: 'scraper-token-0123456789',
       logLevel: 'warn',
       production: true,
       simulatorRateLimits: false,
@@ -181,8 +193,52 @@ describe('loadConfig', () => {
   });
 
   it('production turns GraphiQL off and allows no CORS origin unless configured', () => {
-    expect(loadConfig({ NODE_ENV: 'production' })).toMatchObject({ graphiql: false, introspection: false, corsOrigins: [] });
-    expect(loadConfig({ NODE_ENV: 'production', INTROSPECTION: 'true' })).toMatchObject({ introspection: true });
+    expect(loadConfig(PRODUCTION)).toMatchObject({ graphiql: false, introspection: false, corsOrigins: [] });
+    expect(loadConfig({ ...PRODUCTION, INTROSPECTION: 'true' })).toMatchObject({ introspection: true });
+  });
+
+  describe('production secrets (issue 11 items 9 and 10; clarifications, "Production secrets")', () => {
+    const secret32 = 'c'.repeat(32);
+    const noSubgraph = { NODE_ENV: 'production', SUBGRAPH_ENABLED: 'false' };
+    const builtIn = DEFAULT_CURSOR_SECRET;
+    it.each([
+      ['no CURSOR_SECRET', noSubgraph, 'CURSOR_SECRET', /is required/],
+      ['31 characters of CURSOR_SECRET', { ...noSubgraph, CURSOR_SECRET: 'c'.repeat(31) }, 'CURSOR_SECRET', /31 char/],
+      ['the built-in CURSOR_SECRET', { ...noSubgraph, CURSOR_SECRET: builtIn }, 'CURSOR_SECRET', /development/],
+      ['no SUBGRAPH_SECRET', { NODE_ENV: 'production', CURSOR_SECRET: secret32 }, 'SUBGRAPH_SECRET', /ENABLED=false/],
+    ])('refuses %s', (_name, env, variable, problem) => {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}: `));
+      expect(() => loadConfig(env)).toThrow(problem);
+    });
+
+    it('never echoes the secret it refuses', () => {
+      const env = { NODE_ENV: 'production', CURSOR_SECRET: 'short-secret-value' };
+      expect(() => loadConfig(env)).toThrow(/^(?!.*short-secret-value)/s);
+    });
+
+    it('accepts 32 characters with SUBGRAPH_SECRET or with SUBGRAPH_ENABLED=false', () => {
+      const env = { NODE_ENV: 'production', CURSOR_SECRET: secret32 };
+      expect(loadConfig({ ...env, SUBGRAPH_SECRET: 'router-only-0123456789' })).toMatchObject({
+        cursorSecret: secret32,
+        subgraphEnabled: true,
+      });
+      expect(loadConfig({ ...env, SUBGRAPH_ENABLED: 'false' })).toMatchObject({ subgraphEnabled: false });
+    });
+
+    it('development keeps the built-in cursor secret and an open subgraph', () => {
+      const open = { cursorSecret: DEFAULT_CURSOR_SECRET, subgraphEnabled: true, subgraphSecret: null };
+      expect(loadConfig({})).toMatchObject(open);
+      expect(loadConfig({ CURSOR_SECRET: 'short' })).toMatchObject({ cursorSecret: 'short' });
+    });
+  });
+
+  it('reads METRICS_PORT and METRICS_TOKEN', () => {
+    const token = 't'.repeat(16);
+    const read = loadConfig({ METRICS_PORT: '9464', METRICS_TOKEN: token });
+    expect(read).toMatchObject({ metricsPort: 9464, metricsToken: token });
+    expect(loadConfig({ METRICS_PORT: '0' })).toMatchObject({ metricsPort: 0 });
+    expect(loadConfig({ METRICS_PORT: ' ' })).toMatchObject({ metricsPort: null, metricsToken: null });
   });
 
   it.each([
@@ -214,6 +270,11 @@ describe('loadConfig', () => {
     [{ UPSTREAM_CACHE_MAX_BYTES: '10' }, 'UPSTREAM_CACHE_MAX_BYTES'],
     [{ UPSTREAM_DEBUG_EXTENSION: 'true', NODE_ENV: 'production' }, 'UPSTREAM_DEBUG_EXTENSION'],
     [{ MAX_LOOKUP_IDS: '0' }, 'MAX_LOOKUP_IDS'],
+    [{ METRICS_PORT: '65536' }, 'METRICS_PORT'],
+    [{ METRICS_PORT: 'nine' }, 'METRICS_PORT'],
+    [{ METRICS_PORT: '4000' }, 'METRICS_PORT'],
+    [{ METRICS_PORT: '9000', PORT: '9000' }, 'METRICS_PORT'],
+    [{ METRICS_TOKEN: 'short-token' }, 'METRICS_TOKEN'],
   ])('%o is refused, naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}: `));

@@ -15,6 +15,9 @@ afterAll(async () => {
   await simulator.close();
 });
 
+/** What production needs to start at all (clarifications, "Production secrets"). */
+const PRODUCTION = { NODE_ENV: 'production', CURSOR_SECRET: 'c'.repeat(32), SUBGRAPH_SECRET: 'router-only-0123456789' };
+
 function gateway(env: Record<string, string> = {}, graphiqlHeaders?: Record<string, string>): Gateway {
   const g = createGateway({ ...loadConfig({ LOG_LEVEL: 'silent', ...env }), upstreamBaseUrl: simulator.url }, { graphiqlHeaders });
   gateways.push(g);
@@ -51,7 +54,7 @@ describe('HTTP surface', () => {
   });
 
   it('turns GraphiQL off with GRAPHIQL=false and in production', async () => {
-    for (const env of [{ GRAPHIQL: 'false' }, { NODE_ENV: 'production' }] as Record<string, string>[]) {
+    for (const env of [{ GRAPHIQL: 'false' }, PRODUCTION] as Record<string, string>[]) {
       const response = await gateway(env).yoga.fetch('http://gw/graphql', { headers: { accept: 'text/html' } });
       expect(await response.text()).not.toContain('query RecentCalls');
     }
@@ -72,7 +75,7 @@ describe('HTTP surface', () => {
     ['the demo allows any origin', {}, 'https://anything.example', true],
     ['CORS_ORIGINS allows a listed origin', { CORS_ORIGINS: 'https://app.example, https://admin.example' }, 'https://admin.example', true],
     ['CORS_ORIGINS refuses an unlisted origin', { CORS_ORIGINS: 'https://app.example' }, 'https://evil.example', false],
-    ['production allows none by default', { NODE_ENV: 'production' }, 'https://app.example', false],
+    ['production allows none by default', PRODUCTION, 'https://app.example', false],
   ])('CORS preflight with Authorization: %s', async (_name, env, origin, allowed) => {
     const response = await gateway(env).yoga.fetch('http://gw/graphql', {
       method: 'OPTIONS',

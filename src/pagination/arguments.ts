@@ -21,9 +21,15 @@ export interface SizeLimits {
 
 /**
  * Rows `[start, start + size)`, or — for `last` without `before` — the last `size` rows of the list at
- * or after `minStart`, which needs the list's total before the rows can be fetched.
+ * or after `minStart`, which needs the list's total before the rows can be fetched. `lower` and `upper`
+ * are the rows the cursors leave (the first row after `after`, the row of `before`), and `by` says
+ * whether `first` or `last` cut them: the Relay spec's HasPreviousPage/HasNextPage (§4.4) read those.
  */
-export type RowRange = { kind: 'range'; start: number; size: number } | { kind: 'tail'; size: number; minStart: number };
+export type RowRange = ({ kind: 'range'; start: number; size: number } | { kind: 'tail'; size: number; minStart: number }) & {
+  lower?: number;
+  upper?: number | null;
+  by?: 'first' | 'last';
+};
 
 function checkSize(name: 'first' | 'last', value: number, limits: SizeLimits): number {
   if (!Number.isSafeInteger(value) || value < 0) {
@@ -57,13 +63,14 @@ export function rowRangeForArgs(
       details: { argumentName: 'before' },
     });
   }
+  const bounds = { lower: start, upper: end };
   if (lastSize !== null) {
-    if (end === null) return { kind: 'tail', size: lastSize, minStart: start };
+    if (end === null) return { kind: 'tail', size: lastSize, minStart: start, ...bounds, by: 'last' };
     const from = Math.max(start, end - lastSize);
-    return { kind: 'range', start: from, size: end - from };
+    return { kind: 'range', start: from, size: end - from, ...bounds, by: 'last' };
   }
   const size = firstSize ?? limits.defaultSize;
-  return { kind: 'range', start, size: end === null ? size : Math.min(size, end - start) };
+  return { kind: 'range', start, size: end === null ? size : Math.min(size, end - start), ...bounds, by: 'first' };
 }
 
 /** Resolves a `tail` range once the list's total is known. */

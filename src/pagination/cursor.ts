@@ -77,7 +77,10 @@ export function decodeCursor(cursor: string, key: CursorKey, argName: string): n
 }
 
 export function decodeAnchoredCursor(cursor: string, key: CursorKey, argName: string): DecodedCursor {
-  const decoded = /^[A-Za-z0-9_-]{1,300}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString() : '';
+  const raw = /^[A-Za-z0-9_-]{1,300}$/.test(cursor) ? Buffer.from(cursor, 'base64url') : Buffer.alloc(0);
+  // Base64url decoding ignores the bits of a trailing partial character, so `<cursor>x` would decode like
+  // `<cursor>`: only the exact strings the gateway issued are cursors (issue 11, item 6).
+  const decoded = raw.toString('base64url') === cursor ? raw.toString() : '';
   const parts = decoded.split(':');
   const details = { details: { argumentName: argName } };
   if (!(parts.length === 4 || parts.length === 6) || !parts[0]?.startsWith('cur')) {
@@ -94,7 +97,9 @@ export function decodeAnchoredCursor(cursor: string, key: CursorKey, argName: st
   const expected = mac(body, key.secret);
   const given = Buffer.from(macText, 'base64url');
   const numbersOk = /^(0|[1-9]\d{0,8})$/.test(offsetText) && (anchorId === undefined || (/^[1-9]\d{0,15}$/.test(anchorId) && /^-?\d{1,16}$/.test(anchorCreated ?? '')));
-  if (given.length !== expected.length || !timingSafeEqual(given, expected) || !numbersOk) {
+  // The MAC text too must be exactly what was issued (base64url drops a trailing partial character).
+  const exact = given.toString('base64url') === macText;
+  if (given.length !== expected.length || !timingSafeEqual(given, expected) || !numbersOk || !exact) {
     throw new BadUserInputError(`Argument "${argName}" is not a valid cursor: it was altered.`, details);
   }
   if (tag !== filterTag(key.filterKey)) {

@@ -5,7 +5,7 @@
  * are needed, which pages to ask for (fewest requests, pages at hand first), where a page really starts
  * (drift), and what the list's total is.
  */
-import { UpstreamRateLimitedError } from '../errors.js';
+import { UpstreamBadResponseError, UpstreamRateLimitedError } from '../errors.js';
 import type { Priority } from '../upstream/scheduler.js';
 import { rangeWithTotal, type RowRange } from './arguments.js';
 import { type FetchedPage, missingRanges, sameList, totalOf, type WindowRows, windowRows } from './connection.js';
@@ -122,6 +122,11 @@ export async function readConnection<T extends Item>(source: PageSource<T>, quer
   };
 
   if (range.kind === 'tail' && needTotal) await readTotal();
+  if (range.kind === 'tail' && needRows && total === null) {
+    throw new UpstreamBadResponseError(
+      'The upstream does not say how many calls match, which `last` without `before` needs; page forward with `first` and `after`.',
+    );
+  }
   const { start, size } = range.kind === 'tail' ? rangeWithTotal(range, total ?? 0) : range;
 
   let window: WindowRows<T> = { rows: [], total: null };
@@ -153,13 +158,22 @@ export async function readConnection<T extends Item>(source: PageSource<T>, quer
   if (total === null && needTotal && !totalRead && !untold) await readTotal();
 
   const end = first + size;
+  // Rows asked for and none came back: the list ends here, whatever its `total` says. Saying there is a
+  // next page would leave the client a walk with no end cursor to continue from (issue 11, item 4).
+  const ended = needRows && size > 0 && window.rows.length === 0;
+  const upper = range.upper ?? null;
+  // Without a total, a full window is taken to mean more may follow.
+  const moreInList = total !== null ? end < total : window.rows.length === size && size > 0;
   return {
     rows: window.rows,
     total,
     drift,
-    hasPreviousPage: first > 0,
-    // Without a total, a full window is taken to mean more may follow.
-    hasNextPage: total !== null ? end < total : window.rows.length === size && size > 0,
+    // Relay spec §4.4: paging with `last`, a previous page exists only within the cursors' bounds (MUST);
+    // paging with `first` the server may say whether rows come before `after`, which it knows.
+    hasPreviousPage: range.by === 'last' ? first > (range.lower ?? 0) : first > 0,
+    // Paging with `first`, a next page exists only before `before` (MUST); paging with `last` the server
+    // may say whether rows follow, which it knows (the row of `before` at least).
+    hasNextPage: !ended && (range.by === 'last' ? (total !== null ? end < total : upper !== null) : upper !== null ? end < upper : moreInList),
   };
 }
 

@@ -7,15 +7,8 @@ import ComplexityPlugin from '@pothos/plugin-complexity';
 import DirectivePlugin from '@pothos/plugin-directives';
 import FederationPlugin from '@pothos/plugin-federation';
 import RelayPlugin from '@pothos/plugin-relay';
-import { type GraphQLResolveInfo, isObjectType } from 'graphql';
 import { DateResolver, DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import type { GatewayContext } from '../context.js';
-
-/** A global id naming a type that is not a Node of this schema (`User:1`) simply names nothing. */
-function isNodeId(id: { typename: string } | null | undefined, info: GraphQLResolveInfo): boolean {
-  const type = id ? info.schema.getType(id.typename) : undefined;
-  return isObjectType(type) && type.getInterfaces().some((i) => i.name === 'Node');
-}
 
 export const builder = new SchemaBuilder<{
   Context: GatewayContext;
@@ -54,23 +47,9 @@ export const builder = new SchemaBuilder<{
       description: 'Where a page of a connection stands in the whole list (Relay Cursor Connections spec §5).',
       shareable: true,
     },
-    nodeQueryOptions: {
-      description: 'Fetches any object by its global `id`; null when it does not exist for the caller.',
-      args: { id: { description: 'A global id, as returned in `id`.' } },
-      resolve: (_root, args, _context, info, resolveNode) => (isNodeId(args.id, info) ? resolveNode(args.id) : null),
-    },
-    nodesQueryOptions: {
-      description: 'Fetches objects by their global ids, in order; null at the position of one that does not exist.',
-      args: { ids: { description: 'Global ids, as returned in `id`.' } },
-      // Each id is one upstream request (GET /user/calls/{id}), so each costs its selection, as a row under
-      // `calls` does. How many ids one operation may name is capped before this (MAX_LOOKUP_IDS, protections.ts).
-      complexity: (args) => ({ field: 1, multiplier: args.ids.length }),
-      resolve: (_root, args, _context, info, resolveNodes) => {
-        // The plugin resolves `args.ids` itself; a null entry comes back as null at its position.
-        args.ids = args.ids.map((id) => (isNodeId(id, info) ? id : null)) as typeof args.ids;
-        return resolveNodes(args.ids);
-      },
-    },
+    // Written in node.ts: per-position errors in `nodes`, and references to other subgraphs' Node types.
+    nodeQueryOptions: false,
+    nodesQueryOptions: false,
     idFieldOptions: { description: 'Globally unique, opaque identifier (Relay); use `callId` for the upstream id.' },
   },
 });

@@ -78,6 +78,9 @@ function parseCallId(id: string): number {
 
 const decimalToFloat = (value: string | null) => (value === null ? null : Number(value));
 
+/** GraphQL's Int: a signed 32-bit integer (GraphQL spec §3.5.1). */
+const MAX_INT = 2 ** 31 - 1;
+
 builder.node(CallRef, {
   description: 'One phone or web call handled by a voice assistant, with its transcript, evaluation and costs.',
   id: { resolve: (call) => call.callId, parse: parseCallId },
@@ -86,7 +89,19 @@ builder.node(CallRef, {
   // nullable), e.g. the lookups the key's budget cannot serve in time.
   loadOne: (callId, context) => context.loaders.call.load(callId).catch((error: Error) => error as unknown as Call),
   fields: (t) => ({
-    callId: t.exposeInt('callId', { description: 'The id of the call in the upstream API (`GET /user/calls/{id}`); what webhooks and other systems store.' }),
+    callId: t.int({
+      // Nullable: GraphQL's Int holds ids up to 2,147,483,647; a larger upstream id fails this field alone
+      // (issue 11, item 17), and `id` still names the call.
+      nullable: true,
+      description:
+        'The id of the call in the upstream API (`GET /user/calls/{id}`); what webhooks and other systems store. Null, with UPSTREAM_BAD_RESPONSE, for an id above 2,147,483,647 (GraphQL Int); `id` works for any call.',
+      resolve: (call) => {
+        if (call.callId > MAX_INT) {
+          throw new UpstreamBadResponseError(`The call id is larger than GraphQL's Int allows (${MAX_INT}); use \`id\` for this call.`);
+        }
+        return call.callId;
+      },
+    }),
     assistantName: t.string({
       nullable: true,
       description: 'Name of the assistant that handled the call.',
@@ -138,13 +153,27 @@ builder.node(CallRef, {
     }),
     carrierCost: t.float({
       nullable: true,
-      description: 'Telephony cost of the call in the account currency; null when not billed (yet).',
+      description:
+        'Telephony cost of the call in the account currency, as a float (for display); null when not billed (yet). `carrierCostDecimal` has the exact amount.',
       resolve: (call) => decimalToFloat(checked(call.carrierCost)),
+    }),
+    carrierCostDecimal: t.field({
+      type: 'Decimal',
+      nullable: true,
+      description: 'Telephony cost of the call, exactly as the upstream sent it (e.g. `"0.02500000"`); null when not billed (yet).',
+      resolve: (call) => checked(call.carrierCost),
     }),
     totalCost: t.float({
       nullable: true,
-      description: 'Total cost of the call in the account currency; null when not billed (yet).',
+      description:
+        'Total cost of the call in the account currency, as a float (for display); null when not billed (yet). `totalCostDecimal` has the exact amount.',
       resolve: (call) => decimalToFloat(checked(call.totalCost)),
+    }),
+    totalCostDecimal: t.field({
+      type: 'Decimal',
+      nullable: true,
+      description: 'Total cost of the call, exactly as the upstream sent it (e.g. `"0.08000000"`); sums of these add up to `callStats.totalCost`.',
+      resolve: (call) => checked(call.totalCost),
     }),
     answeredBy: t.field({
       type: AnsweredByEnum,
@@ -228,9 +257,19 @@ builder.asEntity(CallRef, {
       }
       return context.loaders.call.load(reference.callId);
     }
-    const { typename, id } = decodeGlobalID(String((reference as { id?: unknown }).id ?? ''));
-    if (typename !== 'Call') return null;
-    return context.loaders.call.load(parseCallId(id));
+    const details = { argumentName: 'representations' };
+    const globalId = (reference as { id?: unknown }).id;
+    if (typeof globalId !== 'string') {
+      throw new BadUserInputError('A Call reference needs "id" (its global id) or "callId".', { details });
+    }
+    let decoded: { typename: string; id: string };
+    try {
+      decoded = decodeGlobalID(globalId);
+    } catch {
+      throw new BadUserInputError('The "id" of this Call reference is not a global id.', { details });
+    }
+    if (decoded.typename !== 'Call') return null;
+    return context.loaders.call.load(parseCallId(decoded.id));
   },
 });
 
@@ -266,8 +305,11 @@ builder.queryFields((t) => ({
   calls: t.connection(
     {
       type: CallRef,
+      // Nullable: when the upstream fails for this field, the other root fields of the operation keep
+      // their data (issue 11, item 7); the error says why at `calls`.
+      nullable: true,
       description:
-        'Calls of the API key, as a Relay connection in the upstream order. Use `first`/`after` to page forward and `last`/`before` to page back; `first` may change between pages. A cursor only works with the filter it was issued for.',
+        'Calls of the API key, as a Relay connection in the upstream order. Use `first`/`after` to page forward and `last`/`before` to page back; `first` may change between pages. A cursor only works with the filter it was issued for. Null, with an error, when the page could not be read.',
       args: { filter: t.arg({ type: CallFilterInput, required: false, description: 'Narrows the list; see CallFilter.' }) },
       // Each requested row costs its selection: the query cost limit grows with first/last.
       // Clamped to the maximum size so an out-of-range `first` gets its own, clearer error.
@@ -289,7 +331,11 @@ builder.queryFields((t) => ({
           resolve: (parent) => (parent as unknown as CallConnectionShape).drift,
         }),
         totalCount: c.int({
-          description: 'How many calls match the filter in all (the upstream `total`), not just on this page.',
+          // Nullable: an upstream that does not say its total fails this field alone, and the edges are
+          // still served (clarifications, "totalCount without total").
+          nullable: true,
+          description:
+            'How many calls match the filter in all (the upstream `total`), not just on this page; null, with an error, when the upstream does not say.',
           resolve: (parent) => {
             const { total } = parent as unknown as CallConnectionShape;
             if (total === null) throw new UpstreamBadResponseError('The upstream did not say how many calls match.');

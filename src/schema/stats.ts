@@ -84,8 +84,10 @@ async function computeStats(filter: string, context: GatewayContext): Promise<Ca
 builder.queryField('callStats', (t) =>
   t.field({
     type: CallStatsRef,
+    // Nullable: a failing scan must not erase a `calls` page of the same operation (issue 11, item 7).
+    nullable: true,
     description:
-      'Counts and totals (cost, duration, by status, type and answeredBy) over every call that matches the filter. Reads the list upstream as background work behind interactive reads, so it costs up to STATS_MAX_CALLS / 100 requests of the API key\'s budget; pages read in the last UPSTREAM_CACHE_TTL_MS cost none, and a repeat by the same caller within STATS_TTL_MS is answered from memory.',
+      'Counts and totals (cost, duration, by status, type and answeredBy) over every call that matches the filter; null, with an error, when the upstream failed. Reads the list upstream as background work behind interactive reads, so it costs up to STATS_MAX_CALLS / 100 requests of the API key\'s budget; pages read in the last UPSTREAM_CACHE_TTL_MS cost none, and a repeat by the same caller within STATS_TTL_MS is answered from memory.',
     args: { filter: t.arg({ type: CallFilterInput, required: false, description: 'Narrows the calls counted; see CallFilter.' }) },
     // It may read STATS_MAX_CALLS / 100 pages; each counts like a field of ten.
     complexity: (_args, context) => ({ field: Math.ceil(context.stats.maxCalls / PAGE) * 10 }),

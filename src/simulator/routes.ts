@@ -50,7 +50,15 @@ export interface RouteContext {
    * as `->paginate(min($request->per_page, 50))` does, and so is the default of 15. @default none
    */
   maxPerPage?: number;
+  /**
+   * How much of Laravel's paginator the list answers with (upstream-contract §2): `full` (every field),
+   * `abridged` (`data`, `current_page`, `per_page`, `total`, `last_page`: the list page's first doc version)
+   * or `data` (only `data`, a variant the gateway must accept). @default 'full'
+   */
+  envelope?: SimEnvelope;
 }
+
+export type SimEnvelope = 'full' | 'abridged' | 'data';
 
 interface ListFilters {
   status?: string;
@@ -378,7 +386,13 @@ function listCalls(
   const matching = calls.filter((call) => matches(call, filters)).sort(compareCalls(order));
   const offset = (page - 1) * perPage;
   const items = offset < matching.length ? matching.slice(offset, offset + perPage) : [];
-  return json(200, paginator(items, matching.length, page, perPage, path));
+  const full = paginator(items, matching.length, page, perPage, path);
+  if (context.envelope === 'data') return json(200, { data: full.data });
+  if (context.envelope === 'abridged') {
+    const { data, current_page, per_page, total, last_page } = full;
+    return json(200, { data, current_page, per_page, total, last_page });
+  }
+  return json(200, full);
 }
 
 function getCall(calls: readonly SimCall[], idSegment: string): SimResponse {

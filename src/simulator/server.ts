@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { defaultTenants } from './data.js';
 import type { SimCall } from './data.js';
 import { DEFAULT_BASE_PATH, handleRequest, normalizeBasePath } from './routes.js';
-import type { SimOrder, SimResponse } from './routes.js';
+import type { SimEnvelope, SimOrder, SimResponse } from './routes.js';
 import { DEFAULT_RATE_LIMITS, RateLimiter, parseRateLimits } from './throttle.js';
 import type { ThrottleClock } from './throttle.js';
 
@@ -72,6 +72,8 @@ export interface SimulatorOptions {
    * doing `->paginate(min($request->per_page, 50))` does; the envelope shows the clamped `per_page`. @default none
    */
   maxPerPage?: number;
+  /** How much of the paginator envelope the list answers with (see `RouteContext.envelope`). @default 'full' */
+  envelope?: SimEnvelope;
 }
 
 export interface Simulator {
@@ -203,6 +205,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
           order: options.order,
           throttle: limiter.limits.length > 0 ? throttle : undefined,
           maxPerPage,
+          envelope: options.envelope,
         },
       );
     } catch {

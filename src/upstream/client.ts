@@ -110,45 +110,91 @@ export interface UpstreamClient {
   close(): Promise<void>;
 }
 
-/** Fields of a Laravel 422 body that we pass on: only our own parameter names, only short strings. */
-const PUBLIC_422_FIELDS = new Set([
-  'status',
-  'type',
-  'phone_number',
-  'assistant_id',
-  'campaign_id',
-  'date_from',
-  'date_to',
-  'per_page',
-  'page',
-]);
+/**
+ * The upstream's parameters a 422 may name, and the argument each comes from. The gateway checks every
+ * argument itself before sending, so a 422 means the two disagree on what is valid: the client is told
+ * which argument in the gateway's own words, never the upstream's text (issue 11, item 12).
+ */
+const ARGUMENT_OF_PARAMETER: Record<string, string | null> = {
+  status: 'filter.status',
+  type: 'filter.type',
+  phone_number: 'filter.phoneNumber',
+  assistant_id: 'filter.assistantId',
+  campaign_id: 'filter.campaignId',
+  date_from: 'filter.dateFrom',
+  date_to: 'filter.dateTo',
+  per_page: null,
+  page: null,
+};
 
-function fieldMessages(body: unknown): Record<string, string[]> {
+/** What an operator may read of an upstream's text: printable, short, no markup, no URL, no `key=value`. */
+export function scrubUpstreamText(text: string): string {
+  return text
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '[url]')
+    .replace(/\b([\w-]+)=\S+/g, '$1=[redacted]')
+    .replace(/[^\x20-\x7e]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 200);
+}
+
+/** The parameters a Laravel 422 body names (only ours), with their messages scrubbed for the log. */
+function refusedParameters(body: unknown): Record<string, string[]> {
   const errors = (body as { errors?: unknown } | null)?.errors;
   const result: Record<string, string[]> = {};
   if (!errors || typeof errors !== 'object') return result;
   for (const [field, messages] of Object.entries(errors)) {
-    if (!PUBLIC_422_FIELDS.has(field) || !Array.isArray(messages)) continue;
-    const clean = messages.filter((m): m is string => typeof m === 'string').map((m) => m.slice(0, 200));
-    if (clean.length > 0) result[field] = clean;
+    if (!(field in ARGUMENT_OF_PARAMETER) || !Array.isArray(messages)) continue;
+    result[field] = messages.filter((m): m is string => typeof m === 'string').map(scrubUpstreamText);
   }
   return result;
 }
 
-function statusError(status: number, headers: Record<string, string | string[] | undefined>, body: unknown, now: number): GatewayError {
-  if (status >= 300 && status < 400) {
-    // upstream-contract §5.2: a bad key may be answered with a redirect to the login page.
+/** What the gateway may say of a redirect: only whether it went to a login page, the same host, or elsewhere. */
+function redirectError(status: number, location: string | undefined, origin: string): GatewayError {
+  let target: URL | null = null;
+  try {
+    target = location ? new URL(location, origin) : null;
+  } catch {
+    target = null;
+  }
+  // upstream-contract §5.2: a bad key may be answered with a redirect to the login page.
+  if (target && /\/login\b/i.test(target.pathname)) {
     return new UnauthenticatedError('The upstream API did not accept the credentials (redirected to a login page).');
+  }
+  if (target && target.hostname === new URL(origin).hostname) {
+    // A same-host 301, typically http to https: the fix is the base URL (README, "Errors").
+    return new UpstreamBadResponseError(
+      `The upstream API answered with a redirect (HTTP ${status}) to another address on the same host, which the gateway does not follow: set UPSTREAM_BASE_URL to the address it redirects to (its https:// form, say).`,
+    );
+  }
+  return new UpstreamBadResponseError(`The upstream API answered with a redirect (HTTP ${status}) to another host, which the gateway never follows.`);
+}
+
+function statusError(
+  status: number,
+  headers: Record<string, string | string[] | undefined>,
+  body: unknown,
+  now: number,
+  origin: string,
+): GatewayError {
+  if (status >= 300 && status < 400) {
+    const location = headers.location;
+    return redirectError(status, Array.isArray(location) ? location[0] : location, origin);
   }
   if (status === 401 || status === 403) {
     return new UnauthenticatedError('The upstream API refused the credentials.');
   }
   if (status === 422) {
-    const fields = fieldMessages(body);
-    const summary = Object.values(fields).flat().join(' ');
-    return new BadUserInputError(summary ? `The upstream API rejected the request: ${summary}` : 'The upstream API rejected the request parameters.', {
-      details: { fieldErrors: fields },
-    });
+    const parameters = Object.keys(refusedParameters(body));
+    const argumentName = parameters.map((p) => ARGUMENT_OF_PARAMETER[p]).find((a) => a !== null && a !== undefined);
+    return new BadUserInputError(
+      parameters.length > 0
+        ? `The upstream API refused ${parameters.map((p) => `"${p}"`).join(', ')}, which the gateway accepted; the two disagree on what is valid.`
+        : 'The upstream API refused the request parameters, which the gateway accepted.',
+      { details: { upstreamParameters: parameters, ...(argumentName ? { argumentName } : {}) } },
+    );
   }
   if (status === 429) return new UpstreamRateLimitedError(parseRetryAfter(headers['retry-after'], body, now));
   if (status >= 500) return new UpstreamUnavailableError(`The upstream API failed (HTTP ${status}).`);
@@ -223,12 +269,21 @@ export function splitBaseUrl(baseUrl: string): { origin: string; basePath: strin
   return { origin: url.origin, basePath: url.pathname.replace(/\/+$/, '') };
 }
 
+/** What the client tells its owner besides answers. */
+export interface UpstreamClientHooks {
+  /** After every attempt (metrics and tests count them). */
+  onCall?: (info: UpstreamCallInfo) => void;
+  /** A mismatch between gateway and upstream worth an operator's look (pino's `warn` signature). */
+  warn?: (details: Record<string, unknown>, message: string) => void;
+}
+
 export function createUpstreamClient(
   options: UpstreamClientOptions,
-  onCall: (info: UpstreamCallInfo) => void = () => {},
+  hooks: UpstreamClientHooks = {},
   clock: Clock = systemClock,
   random: () => number = Math.random,
 ): UpstreamClient {
+  const onCall = hooks.onCall ?? (() => {});
   const { origin, basePath } = splitBaseUrl(options.baseUrl);
   const pool = new Pool(origin, {
     connections: options.connections,
@@ -268,7 +323,11 @@ export function createUpstreamClient(
     const said = readRateLimitHeaders(response.headers, status === 429 ? body : null, clock.now());
     if (status === 404 && allowNotFound) return { status, said, answer: null };
     if (status < 200 || status >= 300) {
-      throw Object.assign(statusError(status, response.headers, body, clock.now()), { status, said });
+      // A 422 or a redirect means the gateway and the upstream disagree: worth an operator's look, with
+      // nothing but what scrubUpstreamText keeps of the upstream's words.
+      if (status === 422) hooks.warn?.({ status, refused: refusedParameters(body) }, 'the upstream refused parameters the gateway accepted');
+      if (status >= 300 && status < 400) hooks.warn?.({ status }, 'the upstream answered with a redirect, which is never followed');
+      throw Object.assign(statusError(status, response.headers, body, clock.now(), origin), { status, said });
     }
     if (!isJson) {
       throw Object.assign(new UpstreamBadResponseError('The upstream API answered with something that is not JSON.'), { status, said });

@@ -184,6 +184,23 @@ describe('the subgraph endpoint', () => {
     expect(gw.upstream()).toHaveLength(1);
   });
 
+  it('a representation of a type that is no entity here is null with BAD_USER_INPUT at its own position', async () => {
+    const good = demoCalls()[1]!.raw.id;
+    const { body } = await gw.query(
+      ENTITIES,
+      {
+        r: [{ __typename: 'Nope', id: 'x' }, { __typename: 'Call', callId: good }, { __typename: 'TranscriptSegment' }, {}, 'x'],
+      },
+      { path: '/subgraph' },
+    );
+    const entities = (body.data as { _entities: ({ callId: number } | null)[] })._entities;
+    expect(entities.map((entity) => entity?.callId ?? null)).toEqual([null, good, null, null, null]);
+    expect(body.errors?.map((e) => [e.path, e.extensions?.code, e.extensions?.argumentName])).toEqual(
+      [0, 2, 3, 4].map((i) => [['_entities', i], 'BAD_USER_INPUT', 'representations']),
+    );
+    expect(gw.upstream()).toHaveLength(1);
+  });
+
   it('_service serves the subgraph SDL with @link and @key', async () => {
     const { body } = await gw.query('{ _service { sdl } }', undefined, { path: '/subgraph', token: null });
     const sdl = (body.data as { _service: { sdl: string } })._service.sdl;

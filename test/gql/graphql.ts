@@ -93,7 +93,7 @@ export type TranscriptSender =
   /** The upstream did not say, or said something this gateway does not know. */
   | 'UNKNOWN';
 
-export type CallFieldsFragment = { id: string, callId: number, assistantName: string | null, campaignName: string | null, type: CallType, durationSeconds: number | null, assistantPhoneNumber: string | null, clientPhoneNumber: string | null, status: CallStatus, transcriptText: string | null, variables: unknown, webhookResponse: unknown, carrierCost: number | null, totalCost: number | null, answeredBy: AnsweredBy | null, recordingUrl: string | null, createdAt: string, updatedAt: string, transcript: Array<{ text: string, sender: TranscriptSender, kind: string | null, timestamp: string | null, offsetSeconds: number | null }>, evaluation: Array<{ name: string, type: EvaluationType, value: unknown, description: string | null }> };
+export type CallFieldsFragment = { id: string, callId: number | null, assistantName: string | null, campaignName: string | null, type: CallType, durationSeconds: number | null, assistantPhoneNumber: string | null, clientPhoneNumber: string | null, status: CallStatus, transcriptText: string | null, variables: unknown, webhookResponse: unknown, carrierCost: number | null, totalCost: number | null, answeredBy: AnsweredBy | null, recordingUrl: string | null, createdAt: string, updatedAt: string, transcript: Array<{ text: string, sender: TranscriptSender, kind: string | null, timestamp: string | null, offsetSeconds: number | null }>, evaluation: Array<{ name: string, type: EvaluationType, value: unknown, description: string | null }> };
 
 export type PageInfoFieldsFragment = { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null };
 
@@ -104,7 +104,7 @@ export type CallsPageQueryVariables = Exact<{
 }>;
 
 
-export type CallsPageQuery = { calls: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, callId: number, assistantName: string | null, campaignName: string | null, type: CallType, durationSeconds: number | null, assistantPhoneNumber: string | null, clientPhoneNumber: string | null, status: CallStatus, transcriptText: string | null, variables: unknown, webhookResponse: unknown, carrierCost: number | null, totalCost: number | null, answeredBy: AnsweredBy | null, recordingUrl: string | null, createdAt: string, updatedAt: string, transcript: Array<{ text: string, sender: TranscriptSender, kind: string | null, timestamp: string | null, offsetSeconds: number | null }>, evaluation: Array<{ name: string, type: EvaluationType, value: unknown, description: string | null }> } }> } };
+export type CallsPageQuery = { calls: { totalCount: number | null, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, callId: number | null, assistantName: string | null, campaignName: string | null, type: CallType, durationSeconds: number | null, assistantPhoneNumber: string | null, clientPhoneNumber: string | null, status: CallStatus, transcriptText: string | null, variables: unknown, webhookResponse: unknown, carrierCost: number | null, totalCost: number | null, answeredBy: AnsweredBy | null, recordingUrl: string | null, createdAt: string, updatedAt: string, transcript: Array<{ text: string, sender: TranscriptSender, kind: string | null, timestamp: string | null, offsetSeconds: number | null }>, evaluation: Array<{ name: string, type: EvaluationType, value: unknown, description: string | null }> } }> } | null };
 
 export type CallIdsPageQueryVariables = Exact<{
   filter?: CallFilter | null | undefined;
@@ -115,28 +115,28 @@ export type CallIdsPageQueryVariables = Exact<{
 }>;
 
 
-export type CallIdsPageQuery = { calls: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { callId: number, createdAt: string } }> } };
+export type CallIdsPageQuery = { calls: { totalCount: number | null, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { callId: number | null, createdAt: string } }> } | null };
 
 export type CallsTotalQueryVariables = Exact<{
   filter?: CallFilter | null | undefined;
 }>;
 
 
-export type CallsTotalQuery = { calls: { totalCount: number } };
+export type CallsTotalQuery = { calls: { totalCount: number | null } | null };
 
 export type CallByIdQueryVariables = Exact<{
   callId: number;
 }>;
 
 
-export type CallByIdQuery = { call: { id: string, callId: number, assistantName: string | null, campaignName: string | null, type: CallType, durationSeconds: number | null, assistantPhoneNumber: string | null, clientPhoneNumber: string | null, status: CallStatus, transcriptText: string | null, variables: unknown, webhookResponse: unknown, carrierCost: number | null, totalCost: number | null, answeredBy: AnsweredBy | null, recordingUrl: string | null, createdAt: string, updatedAt: string, transcript: Array<{ text: string, sender: TranscriptSender, kind: string | null, timestamp: string | null, offsetSeconds: number | null }>, evaluation: Array<{ name: string, type: EvaluationType, value: unknown, description: string | null }> } | null };
+export type CallByIdQuery = { call: { id: string, callId: number | null, assistantName: string | null, campaignName: string | null, type: CallType, durationSeconds: number | null, assistantPhoneNumber: string | null, clientPhoneNumber: string | null, status: CallStatus, transcriptText: string | null, variables: unknown, webhookResponse: unknown, carrierCost: number | null, totalCost: number | null, answeredBy: AnsweredBy | null, recordingUrl: string | null, createdAt: string, updatedAt: string, transcript: Array<{ text: string, sender: TranscriptSender, kind: string | null, timestamp: string | null, offsetSeconds: number | null }>, evaluation: Array<{ name: string, type: EvaluationType, value: unknown, description: string | null }> } | null };
 
 export type NodeByIdQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type NodeByIdQuery = { node: { __typename: 'Call', callId: number, status: CallStatus, id: string } | null };
+export type NodeByIdQuery = { node: { __typename: 'Call', callId: number | null, status: CallStatus, id: string } | null };
 
 export const CallFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"CallFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Call"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"callId"}},{"kind":"Field","name":{"kind":"Name","value":"assistantName"}},{"kind":"Field","name":{"kind":"Name","value":"campaignName"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"durationSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"assistantPhoneNumber"}},{"kind":"Field","name":{"kind":"Name","value":"clientPhoneNumber"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"transcript"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"text"}},{"kind":"Field","name":{"kind":"Name","value":"sender"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"timestamp"}},{"kind":"Field","name":{"kind":"Name","value":"offsetSeconds"}}]}},{"kind":"Field","name":{"kind":"Name","value":"transcriptText"}},{"kind":"Field","name":{"kind":"Name","value":"variables"}},{"kind":"Field","name":{"kind":"Name","value":"evaluation"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"value"}},{"kind":"Field","name":{"kind":"Name","value":"description"}}]}},{"kind":"Field","name":{"kind":"Name","value":"webhookResponse"}},{"kind":"Field","name":{"kind":"Name","value":"carrierCost"}},{"kind":"Field","name":{"kind":"Name","value":"totalCost"}},{"kind":"Field","name":{"kind":"Name","value":"answeredBy"}},{"kind":"Field","name":{"kind":"Name","value":"recordingUrl"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]} as unknown as DocumentNode<CallFieldsFragment, unknown>;
 export const PageInfoFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"PageInfoFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"PageInfo"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"hasPreviousPage"}},{"kind":"Field","name":{"kind":"Name","value":"startCursor"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}}]} as unknown as DocumentNode<PageInfoFieldsFragment, unknown>;

@@ -47,10 +47,10 @@ describe('calls: forward and backward walks', () => {
       const first = sizes[pages % sizes.length]!;
       const response = await gw.query(CallIdsPageDocument, { filter: filtered, first, after });
       expect(response.body.errors).toBeUndefined();
-      const calls: CallIdsPageQuery['calls'] = response.body.data!.calls;
+      const calls: NonNullable<CallIdsPageQuery['calls']> = response.body.data!.calls!;
       expect(calls.totalCount).toBe(expected.length);
       expect(calls.pageInfo.hasPreviousPage).toBe(seen.length > 0);
-      seen.push(...calls.edges.map((e) => e.node.callId));
+      seen.push(...calls.edges.map((e) => e.node.callId!));
       // Pages after the first also read their anchor's row (drift-proof cursors).
       const offset = seen.length - calls.edges.length;
       expectedRequests += (after === null ? planWindow(offset, first) : planWindow(offset - 1, first + 1)).length;
@@ -73,15 +73,15 @@ describe('calls: forward and backward walks', () => {
     // `last` without `before` needs the total first: one per_page=1 request, then the window.
     expect(gw.upstream().map((r) => r.query.per_page)).toEqual(['1', expect.any(String)]);
     const collected: number[] = [];
-    let page = first.body.data!.calls;
+    let page = first.body.data!.calls!;
     expect(page.pageInfo.hasNextPage).toBe(false);
     for (;;) {
       expect(page.totalCount).toBe(expected.length);
-      collected.unshift(...page.edges.map((e) => e.node.callId));
+      collected.unshift(...page.edges.map((e) => e.node.callId!));
       if (!page.pageInfo.hasPreviousPage) break;
       const { body } = await gw.query(CallIdsPageDocument, { filter: { status: 'FAILED' }, last: 12, before: page.pageInfo.startCursor });
       expect(body.errors).toBeUndefined();
-      page = body.data!.calls;
+      page = body.data!.calls!;
       expect(page.pageInfo.hasNextPage).toBe(true);
     }
     expect(collected).toEqual(expected);
@@ -90,7 +90,7 @@ describe('calls: forward and backward walks', () => {
   it('serves every field of a page of 15 in one upstream request and forwards the bearer token with Accept: application/json', async () => {
     const { body } = await gw.query(CallsPageDocument, { first: 15 });
     expect(body.errors).toBeUndefined();
-    expect(body.data!.calls.edges).toHaveLength(15);
+    expect(body.data!.calls!.edges).toHaveLength(15);
     expect(gw.upstream()).toHaveLength(1);
     expect(gw.upstream()[0]).toMatchObject({
       method: 'GET',
@@ -99,7 +99,7 @@ describe('calls: forward and backward walks', () => {
       authorization: `Bearer ${DEMO_TOKEN}`,
       accept: 'application/json',
     });
-    const node = body.data!.calls.edges[0]!.node;
+    const node = body.data!.calls!.edges[0]!.node;
     expect(node.id).toBe(Buffer.from(`Call:${node.callId}`).toString('base64'));
     expect(node.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
@@ -120,7 +120,7 @@ describe('calls: forward and backward walks', () => {
     const slow = await startTestGateway({ config: { pageSizeMax: 250 }, simulator: { latencyMs: 150 } });
     try {
       const { body } = await slow.query(CallIdsPageDocument, { first: 250 });
-      expect(body.data!.calls.edges).toHaveLength(250);
+      expect(body.data!.calls!.edges).toHaveLength(250);
       const arrivals = slow.upstream().map((r) => r.at);
       expect(arrivals).toHaveLength(planWindow(0, 250).length);
       // Sequential requests would arrive at least 150 ms apart.
@@ -134,7 +134,7 @@ describe('calls: forward and backward walks', () => {
 describe('calls: page info, totals and empty windows', () => {
   it('answers a totalCount-only query with one per_page=1 request', async () => {
     const { body } = await gw.query(CallsTotalDocument, { filter: { status: 'NO_ANSWER' } });
-    expect(body.data!.calls.totalCount).toBe((await upstreamIds({ status: 'no-answer' })).length);
+    expect(body.data!.calls!.totalCount).toBe((await upstreamIds({ status: 'no-answer' })).length);
     expect(gw.upstream()[0]!.query).toEqual({ status: 'no-answer', page: '1', per_page: '1' });
   });
 
@@ -150,10 +150,10 @@ describe('calls: page info, totals and empty windows', () => {
   });
 
   it('the last page says hasNextPage false and the list is exactly covered', async () => {
-    const total = (await gw.query(CallsTotalDocument, {})).body.data!.calls.totalCount;
+    const total = (await gw.query(CallsTotalDocument, {})).body.data!.calls!.totalCount!;
     const all = await gw.query(CallIdsPageDocument, { last: 5 });
-    expect(all.body.data!.calls.edges).toHaveLength(5);
-    expect(all.body.data!.calls.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: total > 5 });
+    expect(all.body.data!.calls!.edges).toHaveLength(5);
+    expect(all.body.data!.calls!.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: total > 5 });
   });
 
   it('an empty filtered list has no edges and no next page', async () => {
@@ -234,9 +234,9 @@ describe('calls: the page cache (UPSTREAM_CACHE_TTL_MS)', () => {
 
   it('serves rows of a wider cached page, and call(callId:) of a listed call, without a request', async () => {
     const wide = await cached.query(CallIdsPageDocument, { first: 20, filter: { type: 'INBOUND' } });
-    const ids = wide.body.data!.calls.edges.map((e) => e.node.callId);
+    const ids = wide.body.data!.calls!.edges.map((e) => e.node.callId);
     const narrow = await cached.query(CallIdsPageDocument, { first: 5, filter: { type: 'INBOUND' } });
-    expect(narrow.body.data!.calls.edges.map((e) => e.node.callId)).toEqual(ids.slice(0, 5));
+    expect(narrow.body.data!.calls!.edges.map((e) => e.node.callId)).toEqual(ids.slice(0, 5));
     const one = await cached.query(`{ call(callId: ${ids[7]}) { callId } }`);
     expect(one.body.data).toEqual({ call: { callId: ids[7] } });
     expect(cached.upstream()).toHaveLength(1);

@@ -67,6 +67,14 @@ describe('cursor codec', () => {
     expect(error.details).toEqual({ argumentName: 'after' });
   });
 
+  it.each(['x', 'A', '_', 'AA'])('accepts only the exact string it issued, not one with %j appended', (suffix) => {
+    // Base64url decoding drops the bits of a trailing partial character; the appended text must not vanish.
+    // Cursors of every length modulo 4, so that an appended character either forms a new byte or none.
+    const cursors = Array.from({ length: 12 }, (_, i) => encodeCursor(10 ** (i % 6) + i, keyA, i < 6 ? undefined : { callId: 100_001 + i, createdAtMs: 1_767_225_600_000 }));
+    expect(new Set(cursors.map((c) => c.length % 4))).toEqual(new Set([0, 2, 3]));
+    for (const cursor of cursors) expect(rejection(`${cursor}${suffix}`).details).toEqual({ argumentName: 'after' });
+  });
+
   it('rejects an unknown version', () => {
     expect(rejection(flip(cursorA, 0, () => 'cur9')).message).toMatch(/unsupported version/);
   });

@@ -117,8 +117,11 @@ describe('B3: oversized documents', () => {
   });
   it('rejects 200 kB of comments around a tiny query by its length, fast', async () => {
     const comments = `# ${'x'.repeat(98)}\n`.repeat(1000);
+    // `limit: 'length'` shows it was refused before parsing (a parsed document would hit the token limit).
+    // The time is a real-machine figure: the bound is generous because the suite runs files in parallel on
+    // two cores, and parsing this document is what would take long.
     const { ms } = await rejected(`${comments}{ calls(first: 1) { totalCount } }${comments}`, 'length');
-    expect(ms).toBeLessThan(50);
+    expect(ms).toBeLessThan(1_000);
   });
 });
 

@@ -72,7 +72,7 @@ describe('upstream faults (reliability.md §6)', () => {
     gw = await startTestGateway({ simulator: { faults: (_r, i) => (i === 0 ? { kind: 'reset' } : undefined) }, upstream: { retryBaseMs: 10 } });
     const { body } = await gw.query(CallIdsPageDocument, PAGE);
     expect(body.errors).toBeUndefined();
-    expect(body.data!.calls.edges).toHaveLength(5);
+    expect(body.data!.calls!.edges).toHaveLength(5);
     expect(gw.upstream()).toHaveLength(2);
   });
 
@@ -104,7 +104,7 @@ describe('upstream faults (reliability.md §6)', () => {
     expect(first.result.body.errors?.[0]?.extensions).toEqual({ code: 'UPSTREAM_RATE_LIMITED', retryAfter: 120 });
     expect(first.ms).toBeLessThan(300);
     expect(other.body.errors).toBeUndefined();
-    expect(other.body.data!.calls.edges).toHaveLength(5);
+    expect(other.body.data!.calls!.edges).toHaveLength(5);
     expect(gw.upstream().filter((r) => r.authorization === `Bearer ${DEMO_TOKEN}`)).toHaveLength(1);
     // The same key keeps getting a fast answer without touching the upstream until the time is up.
     const again = await gw.query(CallIdsPageDocument, PAGE);

@@ -50,6 +50,8 @@ describe('MAX_LOOKUP_IDS (default 100)', () => {
   it.each<[string, string, string, Record<string, unknown> | undefined, number]>([
     ['nodes: 101 literal ids', '/graphql', `{ nodes(ids: ${literal(ids(101))}) { id } }`, undefined, 101],
     ['nodes: 101 ids in a variable', '/graphql', NODES, { ids: ids(101) }, 101],
+    // Malformed ids count too: the cap is on what the operation names, checked before anything is decoded.
+    ['nodes: 100 ids and a malformed one', '/graphql', NODES, { ids: [...ids(100), 'garbage'] }, 101],
     [
       'two aliased nodes of 60 ids each',
       '/graphql',
@@ -82,7 +84,8 @@ describe('MAX_LOOKUP_IDS (default 100)', () => {
     ],
   ])('refuses %s before any upstream request', async (_name, path, query, variables, asked) => {
     const { status, body } = await gw.query(query, variables, { path });
-    expect(status).toBe(200);
+    // Nothing executes, so no `data`: 400 under application/graphql-response+json (GraphQL over HTTP).
+    expect(status).toBe(400);
     const message = expectRefused(gw, body, 'lookupIds');
     expect(message).toContain(`looks up ${asked} ids`);
     expect(message).toContain('at most 100');
@@ -100,14 +103,17 @@ describe('MAX_LOOKUP_IDS (default 100)', () => {
     expect(gw.upstream()).toHaveLength(100);
   });
 
-  it('a malformed global id is still BAD_USER_INPUT, now refused before any upstream request', async () => {
-    const { body } = await gw.query(`{ nodes(ids: ["${ids(1)[0]}", "garbage"]) { id } }`);
-    expect(body.data ?? null).toBeNull();
+  it('a malformed global id is null at its own position with BAD_USER_INPUT; the other id is served', async () => {
+    // Costing does not decode the ids (src/schema/node.ts), so one bad id no longer refuses the operation.
+    const [good] = ids(1, 300);
+    const { body } = await gw.query(`{ nodes(ids: ["${good}", "garbage"]) { id } }`);
+    expect(body.data).toEqual({ nodes: [{ id: good }, null] });
+    expect(body.errors).toHaveLength(1);
     expect(body.errors?.[0]).toMatchObject({
-      message: 'Invalid global ID: garbage',
-      extensions: { code: 'BAD_USER_INPUT' },
+      path: ['nodes', 1],
+      extensions: { code: 'BAD_USER_INPUT', argumentName: 'ids' },
     });
-    expect(gw.upstream()).toHaveLength(0);
+    expect(gw.upstream()).toHaveLength(1);
   });
 });
 
@@ -186,6 +192,7 @@ describe('each id is charged its selection in the cost limit', () => {
 
   it.each<[string, number, string, string, Record<string, unknown>]>([
     ['nodes of 15 ids', 61, '/graphql', NODES_COST, { ids: ids(15) }],
+    ['nodes of 14 ids and a malformed one', 61, '/graphql', NODES_COST, { ids: [...ids(14), 'garbage'] }],
     ['_entities of 20 representations', 61, '/subgraph', ENTITIES_COST, { r: representations(20) }],
   ])('refuses %s: it costs %i, over 60', async (_name, cost, path, query, variables) => {
     const { body } = await gw.query(query, variables, { path });

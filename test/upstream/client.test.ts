@@ -6,7 +6,14 @@ import { loadConfig } from '../../src/config.js';
 import { upstreamClientOptions } from '../../src/server.js';
 import { closedPort } from '../support/gateway.js';
 import { parseRetryAfter } from '../../src/upstream/budget.js';
-import { createUpstreamClient, type CallOptions, splitBaseUrl, type UpstreamClient, type UpstreamClientOptions } from '../../src/upstream/client.js';
+import {
+  type CallOptions,
+  createUpstreamClient,
+  scrubUpstreamText,
+  splitBaseUrl,
+  type UpstreamClient,
+  type UpstreamClientOptions,
+} from '../../src/upstream/client.js';
 
 const TOKEN = 'tok-SECRET-123';
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -38,10 +45,17 @@ beforeEach(() => {
   seen.length = 0;
 });
 
+/** What the client logged at warn, in the last client made by `client()`. */
+let warnings: { details: Record<string, unknown>; message: string }[] = [];
+
 /** The production policy with shorter timings and, unless a test asks, no retries. */
 function client(overrides: Partial<UpstreamClientOptions> = {}): UpstreamClient {
   const defaults = upstreamClientOptions({ ...loadConfig({}), upstreamBaseUrl: base });
-  return createUpstreamClient({ ...defaults, timeoutMs: 2_000, attemptTimeoutMs: 2_000, maxRetries: 0, maxResponseBytes: 64 * 1024, ...overrides });
+  warnings = [];
+  return createUpstreamClient(
+    { ...defaults, timeoutMs: 2_000, attemptTimeoutMs: 2_000, maxRetries: 0, maxResponseBytes: 64 * 1024, ...overrides },
+    { warn: (details, message) => warnings.push({ details, message }) },
+  );
 }
 const auth: CallOptions = { token: TOKEN, key: 'key-hash', priority: 'interactive' };
 
@@ -100,19 +114,50 @@ describe('upstream client', () => {
     await c.close();
   });
 
-  it('passes on the field messages of a 422, and only those of our own parameters', async () => {
+  it('answers a 422 in its own words, naming the parameters; the upstream text goes to the log, scrubbed', async () => {
     handler = reply(
       422,
       JSON.stringify({
-        message: 'The per page field must not be greater than 100. (and 1 more error)',
-        errors: { per_page: ['The per page field must not be greater than 100.'], internal_debug: ['SECRET'], page: ['x'.repeat(500)] },
+        message: 'The given data was invalid. <b>key=sk-live-abc</b>',
+        errors: {
+          date_from: ['The date from field must match <i>Y-m-d</i>; see https://upstream.example/docs?key=sk-live-abc'],
+          internal_debug: ['SECRET'],
+          page: ['x'.repeat(500)],
+        },
       }),
     );
     const c = client();
-    const error = await failure(c.listCalls(new URLSearchParams({ per_page: '500' }).toString(), auth));
+    const error = await failure(c.listCalls(new URLSearchParams({ date_from: '2026-01-01' }).toString(), auth));
     expect(error.code).toBe('BAD_USER_INPUT');
-    expect(error.message).toContain('The per page field must not be greater than 100.');
-    expect(error.details.fieldErrors).toEqual({ per_page: ['The per page field must not be greater than 100.'], page: ['x'.repeat(200)] });
+    expect(error.message).toBe('The upstream API refused "date_from", "page", which the gateway accepted; the two disagree on what is valid.');
+    expect(error.details).toEqual({ upstreamParameters: ['date_from', 'page'], argumentName: 'filter.dateFrom' });
+    expect(JSON.stringify(error)).not.toMatch(/Y-m-d|sk-live|upstream\.example|<i>/);
+    expect(warnings).toEqual([
+      {
+        message: 'the upstream refused parameters the gateway accepted',
+        details: { status: 422, refused: { date_from: ['The date from field must match Y-m-d ; see [url]'], page: ['x'.repeat(200)] } },
+      },
+    ]);
+    await c.close();
+  });
+
+  it.each([
+    ['HTML and a URL with a token', '<p>Bad <b>value</b></p> at https://x.example/a?token=abc', 'Bad value at [url]'],
+    ['key=value pairs', 'invalid key=sk-live-123 and id=7', 'invalid key=[redacted] and id=[redacted]'],
+    ['control characters and non-ASCII', 'line\u0000one\nzwei\u00e4', 'line one zwei'],
+    ['a very long text', 'y'.repeat(300), 'y'.repeat(200)],
+  ])('scrubs upstream text for the log: %s', (_name, text, expected) => {
+    expect(scrubUpstreamText(text)).toBe(expected);
+  });
+
+  it('a same-host redirect (http to https) says what happened and how to fix it, not "login page"', async () => {
+    handler = reply(301, '', { location: base.replace('http://', 'https://') });
+    const c = client();
+    const error = await failure(c.listCalls('', auth));
+    expect(error.code).toBe('UPSTREAM_BAD_RESPONSE');
+    expect(error.message).toMatch(/redirect \(HTTP 301\) to another address on the same host.*UPSTREAM_BASE_URL/);
+    expect(error.message).not.toMatch(/login/);
+    expect(warnings.map((w) => w.details)).toEqual([{ status: 301 }]);
     await c.close();
   });
 
@@ -128,9 +173,11 @@ describe('upstream client', () => {
     await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
     let otherHits = 0;
     other.on('request', () => otherHits++);
-    handler = reply(302, '', { location: `http://127.0.0.1:${(other.address() as AddressInfo).port}/steal` });
+    handler = reply(302, '', { location: `http://localhost:${(other.address() as AddressInfo).port}/steal` });
     const c = client();
-    expect((await failure(c.listCalls(new URLSearchParams().toString(), auth))).code).toBe('UNAUTHENTICATED');
+    const error = await failure(c.listCalls(new URLSearchParams().toString(), auth));
+    expect(error.code).toBe('UPSTREAM_BAD_RESPONSE');
+    expect(error.message).toMatch(/to another host, which the gateway never follows/);
     expect(otherHits).toBe(0);
     await c.close();
     await new Promise((r) => other.close(r));
