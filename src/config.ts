@@ -117,6 +117,18 @@ export interface Config {
   production: boolean;
   /** `SIMULATOR_RATE_LIMITS`: the demo simulator's per-key limits, e.g. `100/60s,20/10s`; `off` is false. */
   simulatorRateLimits: string | false;
+  /**
+   * `REDIS_URL`: share budgets, the page cache, pauses, pollers and event logs between replicas and workers
+   * through this Redis (`redis://host:port/db`); unset keeps everything in the process. @default null
+   */
+  redisUrl: string | null;
+  /** `LIVE_POLL_INTERVAL_MS`: how often the one poller of a key with subscribers reads the list's head. @default 5000 */
+  livePollIntervalMs: number;
+  /**
+   * `WEBHOOK_KEYS` (`<secret>:<api key>` pairs, comma-separated; secrets of 16+ characters), or in single-tenant
+   * mode `WEBHOOK_SECRET` mapped to `UPSTREAM_API_KEY`: which key a webhook at `/webhooks/calls/<secret>` reads with.
+   */
+  webhookKeys: Map<string, string>;
 }
 
 import { readFileSync } from 'node:fs';
@@ -186,6 +198,44 @@ function upstreamRateLimits(env: Env): RateWindow[] {
 }
 
 /** `SIMULATOR_RATE_LIMITS`, checked with the simulator's own parser; `off` turns the limits off. */
+/** `REDIS_URL`: a redis:// or rediss:// URL. */
+function redisUrl(env: Env): string | null {
+  const raw = env.REDIS_URL?.trim() || null;
+  if (raw === null) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('REDIS_URL', 'is not a URL (expected e.g. redis://127.0.0.1:6379)');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new ConfigError('REDIS_URL', 'must use redis:// or rediss://');
+  return raw;
+}
+
+/**
+ * `WEBHOOK_KEYS` and `WEBHOOK_SECRET` (clarifications, "Live updates contract"): secret -> API key. A secret is
+ * the only thing that authenticates a webhook (the platform does not sign them), so it must be long.
+ */
+function webhookKeys(env: Env, upstreamApiKey: string | null): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const pair of (env.WEBHOOK_KEYS ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const colon = pair.indexOf(':');
+    const secret = colon > 0 ? pair.slice(0, colon) : '';
+    const key = colon > 0 ? pair.slice(colon + 1) : '';
+    if (!/^[A-Za-z0-9_-]{16,256}$/.test(secret) || key === '') {
+      throw new ConfigError('WEBHOOK_KEYS', 'must be comma-separated <secret>:<api key> pairs, each secret 16+ letters, digits, _ or -');
+    }
+    keys.set(secret, key);
+  }
+  const single = env.WEBHOOK_SECRET?.trim() || null;
+  if (single !== null) {
+    if (upstreamApiKey === null) throw new ConfigError('WEBHOOK_SECRET', 'only applies with UPSTREAM_API_KEY (single-tenant mode); use WEBHOOK_KEYS');
+    if (!/^[A-Za-z0-9_-]{16,256}$/.test(single)) throw new ConfigError('WEBHOOK_SECRET', 'must be 16+ letters, digits, _ or -');
+    keys.set(single, upstreamApiKey);
+  }
+  return keys;
+}
+
 function simulatorRateLimits(env: Env): string | false {
   const raw = env.SIMULATOR_RATE_LIMITS?.trim() || DEFAULT_RATE_LIMITS;
   try {
@@ -347,5 +397,8 @@ export function loadConfig(env: Env): Config {
     logLevel,
     production,
     simulatorRateLimits: simulatorRateLimits(env),
+    redisUrl: redisUrl(env),
+    livePollIntervalMs: integer(env, 'LIVE_POLL_INTERVAL_MS', 5_000, 500, 600_000),
+    webhookKeys: webhookKeys(env, upstreamApiKey),
   };
 }

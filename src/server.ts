@@ -23,6 +23,7 @@ import { useCostLimit, useDocumentLimits, useRequestBodyLimit } from './protecti
 import { schema, subgraphSchemaWith } from './schema/index.js';
 import { useUpstreamExtension } from './upstream-extension.js';
 import { shareOf } from './upstream/budget.js';
+import { connectSharedStore, type SharedStore } from './shared/store.js';
 import { PageCache } from './upstream/cache.js';
 import {
   createUpstreamClient,
@@ -100,6 +101,8 @@ export interface Gateway {
    * null when nothing is collected (`METRICS=false`, or production with neither `METRICS_PORT` nor `METRICS_TOKEN`).
    */
   metrics: Pick<GatewayMetrics, 'registry' | 'handle'> | null;
+  /** The Redis connection shared with other replicas; null without `REDIS_URL`. */
+  shared: SharedStore | null;
   close(): Promise<void>;
 }
 
@@ -244,6 +247,8 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     clock,
   );
   const cache = config.upstreamCacheTtlMs > 0 ? new PageCache({ ttlMs: config.upstreamCacheTtlMs, maxBytes: config.upstreamCacheMaxBytes }, clock) : null;
+  // State shared with the other replicas and workers (issue 12); fails open to the local state above.
+  const shared = config.redisUrl ? connectSharedStore(config.redisUrl, logger) : null;
   const deps = {
     client,
     cache,
@@ -346,6 +351,10 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     logger,
     upstreamStats,
     metrics: metrics && { registry: metrics.registry, handle: metrics.handle },
-    close: () => client.close(),
+    shared,
+    close: async () => {
+      await client.close();
+      await shared?.close();
+    },
   };
 }

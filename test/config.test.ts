@@ -67,6 +67,9 @@ describe('loadConfig', () => {
       logLevel: 'info',
       production: false,
       simulatorRateLimits: '100/60s,20/10s',
+      redisUrl: null,
+      livePollIntervalMs: 5_000,
+      webhookKeys: new Map(),
     });
   });
 
@@ -125,6 +128,9 @@ describe('loadConfig', () => {
         METRICS_TOKEN: 'scraper-token-0123456789',
         LOG_LEVEL: 'warn',
         SIMULATOR_RATE_LIMITS: 'off',
+        REDIS_URL: 'redis://cache.internal:6379/2',
+        LIVE_POLL_INTERVAL_MS: '2000',
+        WEBHOOK_SECRET: 'hook-secret-0123456789',
         NODE_ENV: 'production',
       }),
     ).toEqual({
@@ -189,6 +195,9 @@ describe('loadConfig', () => {
       logLevel: 'warn',
       production: true,
       simulatorRateLimits: false,
+      redisUrl: 'redis://cache.internal:6379/2',
+      livePollIntervalMs: 2_000,
+      webhookKeys: new Map([['hook-secret-0123456789', 'server-key']]),
     });
   });
 
@@ -270,6 +279,12 @@ describe('loadConfig', () => {
     [{ UPSTREAM_CACHE_MAX_BYTES: '10' }, 'UPSTREAM_CACHE_MAX_BYTES'],
     [{ UPSTREAM_DEBUG_EXTENSION: 'true', NODE_ENV: 'production' }, 'UPSTREAM_DEBUG_EXTENSION'],
     [{ MAX_LOOKUP_IDS: '0' }, 'MAX_LOOKUP_IDS'],
+    [{ REDIS_URL: 'http://cache:6379' }, 'REDIS_URL'],
+    [{ REDIS_URL: 'not a url' }, 'REDIS_URL'],
+    [{ LIVE_POLL_INTERVAL_MS: '100' }, 'LIVE_POLL_INTERVAL_MS'],
+    [{ WEBHOOK_KEYS: 'short:key' }, 'WEBHOOK_KEYS'],
+    [{ WEBHOOK_KEYS: 'hook-secret-0123456789' }, 'WEBHOOK_KEYS'],
+    [{ WEBHOOK_SECRET: 'hook-secret-0123456789' }, 'WEBHOOK_SECRET'],
     [{ METRICS_PORT: '65536' }, 'METRICS_PORT'],
     [{ METRICS_PORT: 'nine' }, 'METRICS_PORT'],
     [{ METRICS_PORT: '4000' }, 'METRICS_PORT'],
