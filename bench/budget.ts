@@ -1,7 +1,9 @@
 /**
  * The upstream budget at work (issue "Live within the upstream's budget"): seven workloads against the
  * embedded simulator enforcing the upstream's documented limits (100 requests a minute and 20 in 10 s per
- * key, upstream-contract §5.3), each through real HTTP to a gateway with its default settings.
+ * key, upstream-contract §5.3), each through real HTTP to a gateway with its default settings. Issue 12 adds
+ * an eighth: two gateways sharing a redis-server (`REDIS_URL`), with clients spread over both, once against
+ * an upstream that answers at once and once against one that takes 250 ms (as a real one does).
  *
  * `npm run bench -- budget` runs them on the wall clock and writes bench/results/budget.json and the
  * budget section of docs/benchmarks.md. test/budget/budget.test.ts runs the very same workloads on a clock
@@ -11,9 +13,11 @@
  * Per workload: client requests, upstream requests, 429s received, client errors by code, p50/p99 client
  * latency (in the clock's milliseconds), and the workload's own checks.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
@@ -414,6 +418,180 @@ export async function outageAndRecovery(options: WorkloadOptions): Promise<Workl
   }
 }
 
+/** A redis-server on a free loopback port, persistence off (as test/support/redis.ts starts one). */
+export interface BenchRedis {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts redis-server; `{ missing }` says why when it cannot (the binary is missing). */
+export async function startRedisServer(): Promise<BenchRedis | { missing: string }> {
+  const probe = createNetServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  const child: ChildProcess = spawn('redis-server', args, { stdio: 'ignore' });
+  const started = await new Promise<string | null>((resolve) => {
+    const hint = 'apt-get install redis-server';
+    child.once('error', (error) => resolve(`cannot start redis-server (${error.message}); ${hint}`));
+    child.once('spawn', () => resolve(null));
+  });
+  if (started !== null) return { missing: started };
+  const close = async () => {
+    if (child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  };
+  for (const deadline = Date.now() + 10_000; ; ) {
+    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      await client.ping();
+      client.disconnect();
+      return { url: `redis://127.0.0.1:${port}`, close };
+    } catch {
+      client.disconnect();
+      if (Date.now() > deadline) {
+        await close();
+        return { missing: 'redis-server did not answer PING within 10 s' };
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+/** The most requests of `times` in any window of `windowMs`, both ends included (a sliding check of the log). */
+export function maxInWindow(times: readonly number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[i]! - sorted[j]! > windowMs) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  return most;
+}
+
+/**
+ * Issue 12: two gateways (replicas) sharing one Redis, each on its own HTTP port, in front of one simulator
+ * with the documented limits; 30 clients share one key (single-tenant mode), half on each replica, each
+ * polling a 20-call page every 3 s for 60 s; a call is inserted at 20 s. Checks: the most upstream requests in
+ * any 10 s and 60 s window (at most 20 and 100), whether every client saw the new call within
+ * UPSTREAM_CACHE_TTL_MS + 3 s, and how often both replicas read the list within one TTL of each other (the
+ * reads that coalescing across replicas would save).
+ */
+export async function twoReplicasSharingRedis(
+  options: WorkloadOptions,
+  redisUrl: string,
+  shape = { clients: 30, everyMs: 3_000, forMs: 60_000, insertAtMs: 20_000, latencyMs: 0 },
+): Promise<WorkloadReport> {
+  const { clock } = options;
+  const serverKey = 'server-key';
+  const dashboardKey = 'dashboard-key-0123456789';
+  const calls = generateCalls({ seed: 30, count: 500, firstId: 50_001 });
+  const tenants = { [serverKey]: calls };
+  const simulator = await startSimulator({ host: '127.0.0.1', port: 0, tenants, clock, latencyMs: shape.latencyMs });
+  const config = {
+    ...loadConfig({}),
+    upstreamBaseUrl: simulator.url,
+    redisUrl,
+    upstreamApiKey: serverKey,
+    gatewayApiKeys: [dashboardKey],
+  };
+  const gateways = [0, 1].map(() => createGateway(config, { logger: options.logger ?? createLogger('silent'), clock }));
+  const servers = gateways.map((gateway) => createServer(gateway.handle));
+  const origins = await Promise.all(
+    servers.map(async (server) => {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    }),
+  );
+  // The connections to Redis come up on the wall clock (bounded).
+  for (const deadline = Date.now() + 10_000; !gateways.every((g) => g.shared?.available()); ) {
+    if (Date.now() > deadline) throw new Error('the replicas did not connect to Redis');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const latencies: number[] = [];
+  const errors: Record<string, number> = {};
+  try {
+    const started = clock.now();
+    const newest = calls.reduce((a, b) => (a.createdAt > b.createdAt ? a : b));
+    const insertedId = 99_999;
+    let insertedAt = Number.POSITIVE_INFINITY;
+    const seenAfter: number[] = [];
+    const insert = (async () => {
+      await clock.sleep(shape.insertAtMs);
+      const createdAt = new Date(newest.createdAt.getTime() + 60_000);
+      const iso = createdAt.toISOString();
+      const raw = { ...newest.raw, id: insertedId, created_at: iso, updated_at: iso };
+      simulator.tenants.get(serverKey)!.push({ ...newest, createdAt, raw });
+      insertedAt = clock.now();
+    })();
+    const client = async (index: number) => {
+      await clock.sleep((index * shape.everyMs) / shape.clients);
+      let saw = false;
+      while (clock.now() - started < shape.forMs) {
+        const at = clock.now();
+        const response = await fetch(`${origins[index % 2]}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...auth(dashboardKey) },
+          body: JSON.stringify({ query: 'query Dashboard { calls(first: 20) { edges { node { callId status } } } }' }),
+        });
+        const body = (await response.json()) as GraphQLBody;
+        latencies.push(clock.now() - at);
+        for (const error of body.errors ?? []) {
+          const code = error.extensions?.code ?? 'NO_CODE';
+          errors[code] = (errors[code] ?? 0) + 1;
+        }
+        const page = body.data?.calls as { edges: { node: { callId: number } }[] } | undefined;
+        const ids = (page?.edges ?? []).map((e) => e.node.callId);
+        if (!saw && ids.includes(insertedId)) {
+          saw = true;
+          seenAfter.push(clock.now() - insertedAt);
+        }
+        await clock.sleep(shape.everyMs);
+      }
+    };
+    await Promise.all([insert, ...Array.from({ length: shape.clients }, (_, i) => client(i))]);
+    const keyed = simulator.requests.filter((r) => r.authorization !== null);
+    const times = keyed.map((r) => r.at);
+    // Reads of the same list within one TTL of the previous one: both replicas missed at the same moment.
+    const ttl = config.upstreamCacheTtlMs;
+    const sorted = [...times].sort((a, b) => a - b);
+    const duplicateReads = sorted.filter((at, i) => i > 0 && at - sorted[i - 1]! < ttl).length;
+    const sortedLatencies = [...latencies].sort((a, b) => a - b);
+    const quantile = (q: number) =>
+      Math.round(sortedLatencies[Math.min(sortedLatencies.length - 1, Math.floor(q * sortedLatencies.length))] ?? 0);
+    return {
+      workload: `two replicas sharing Redis, 30 clients on one key, upstream latency ${shape.latencyMs} ms`,
+      clientRequests: latencies.length,
+      clientErrors: errors,
+      upstreamRequests: keyed.length,
+      rateLimited: simulator.rateLimited,
+      p50Ms: quantile(0.5),
+      p99Ms: quantile(0.99),
+      durationMs: Math.round(clock.now() - started),
+      checks: {
+        maxIn10s: maxInWindow(times, 10_000),
+        maxIn60s: maxInWindow(times, 60_000),
+        clientsThatSawTheNewCall: seenAfter.length,
+        slowestToSeeItMs: Math.round(Math.max(0, ...seenAfter)),
+        duplicateReads,
+      },
+    };
+  } finally {
+    for (const server of servers) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    for (const gateway of gateways) await gateway.close();
+    await simulator.close();
+  }
+}
+
 export const WORKLOADS = [
   statsOverThreeThousand,
   walkOfOneThousand,
@@ -439,7 +617,10 @@ export function renderBudget(run: { date: string; reports: WorkloadReport[] }): 
     `Run: ${run.date}, on the wall clock; raw figures in \`bench/results/budget.json\`. Each workload starts the`,
     'embedded simulator enforcing the documented limits (100 requests a minute and 20 in 10 s per key; 429 with',
     '`Retry-After` beyond them) and a gateway with its default settings in front of it, and talks to the gateway',
-    'over HTTP. "429s" counts the 429 answers the upstream sent; latencies are per client request.',
+    'over HTTP. "429s" counts the 429 answers the upstream sent; latencies are per client request. The',
+    'two-replica rows run two gateways sharing a redis-server (`REDIS_URL`), clients spread over both; `maxIn10s`',
+    'and `maxIn60s` are the most upstream requests in any 10 s and 60 s window of the simulator\'s log, and',
+    '`duplicateReads` the reads of the list within one cache TTL of the previous one (both replicas missing at once).',
     '',
     '| Workload | Client requests | Upstream requests | 429s | Client errors | p50 / p99 ms | Seconds | Checks |',
     '| --- | ---: | ---: | ---: | --- | --- | ---: | --- |',
@@ -455,6 +636,22 @@ export async function budget(): Promise<boolean> {
     const report = await workload({ clock: wallClock });
     console.log(budgetRow(report));
     reports.push(report);
+  }
+  // Issue 12: replicas sharing Redis, when a redis-server can be started here.
+  const redis = await startRedisServer();
+  if ('missing' in redis) {
+    console.log(`skipped the two-replica workloads: ${redis.missing}`);
+  } else {
+    try {
+      for (const latencyMs of [0, 250]) {
+        const shape = { clients: 30, everyMs: 3_000, forMs: 60_000, insertAtMs: 20_000, latencyMs };
+        const report = await twoReplicasSharingRedis({ clock: wallClock }, redis.url, shape);
+        console.log(budgetRow(report));
+        reports.push(report);
+      }
+    } finally {
+      await redis.close();
+    }
   }
   const run = { date: new Date().toISOString(), reports };
   mkdirSync('bench/results', { recursive: true });

@@ -55,6 +55,8 @@ const LEVEL_BY_CODE = new Map<string, 'info' | 'warn'>([
   ['UNAUTHENTICATED', 'info'],
   ['QUERY_LIMIT_EXCEEDED', 'info'],
   ['UPSTREAM_RATE_LIMITED', 'info'],
+  // A live stream telling its client to read the list again: expected, not a fault.
+  ['LIVE_RESYNC', 'info'],
   ['UPSTREAM_TIMEOUT', 'warn'],
   ['UPSTREAM_UNAVAILABLE', 'warn'],
   ['UPSTREAM_BAD_RESPONSE', 'warn'],

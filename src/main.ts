@@ -162,7 +162,10 @@ async function serve(config: Config): Promise<void> {
     logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
-    void Promise.all([closeServer(server), closeServer(metricsServer)]).then(() => {
+    // Live streams end first, without `complete`, so their clients reconnect (to another replica) and
+    // resume; the server then drains what is left.
+    const streamsEnded = gateway.live.close();
+    void streamsEnded.then(() => Promise.all([closeServer(server), closeServer(metricsServer)])).then(() => {
       void Promise.all([gateway.close(), simulator?.close(), stopTracing?.()]).then(() => {
         logger.flush();
         process.exit(0);

@@ -2,7 +2,8 @@
  * Prometheus metrics (prom-client), served at /metrics: GraphQL operations by name and outcome, errors
  * by `extensions.code`, upstream attempts by status and outcome, retries, circuit state, coalescing,
  * in-flight requests, and the budget at work: requests queued, their wait, requests refused for budget,
- * 429s received, and the page cache's hits, misses and bytes. One registry per gateway, so tests and
+ * 429s received, the page cache's hits, misses and bytes, and with `REDIS_URL` whether the shared store answers
+ * and how many of its commands fell back to local state (issue 12). One registry per gateway, so tests and
  * cluster workers never share counters. Labels never carry tokens, key hashes or free text from the
  * request beyond the operation name (capped).
  *
@@ -26,6 +27,16 @@ export interface UpstreamStats extends UpstreamClientStats {
   coalesced: number;
   /** Null when the page cache is off. */
   cache: PageCacheStats | null;
+  /** The store shared with other replicas (`REDIS_URL`); null or absent without one. */
+  shared?: SharedStoreStats | null;
+}
+
+/** The shared store's state (src/shared/store.ts). */
+export interface SharedStoreStats {
+  /** Connected and answering now. */
+  available: boolean;
+  /** Commands that failed and fell back to the process's own state (monotonic). */
+  failures: number;
 }
 
 export interface GatewayMetrics {
@@ -226,6 +237,26 @@ export function createMetrics(
       this.set({ closed: 0, 'half-open': 1, open: 2 }[state().breaker]);
     },
   });
+  // Only with a shared store (REDIS_URL): without one, "unavailable" would be a false alarm.
+  if (state().shared) {
+    new Gauge({
+      name: 'calls_gateway_shared_store_available',
+      help: 'Whether the store shared with other replicas (Redis) answers: 1 yes, 0 no (serving with local state).',
+      registers: [registry],
+      // Aggregated over cluster workers, one worker without it makes the figure 0.
+      aggregator: 'min',
+      collect() {
+        this.set(state().shared?.available ? 1 : 0);
+      },
+    });
+    followingCounter(
+      registry,
+      'calls_gateway_shared_store_failures_total',
+      'Commands to the shared store (Redis) that failed or were not sent because it was unreachable, ' +
+        'answered from local state instead.',
+      () => state().shared?.failures ?? 0,
+    );
+  }
   new Gauge({
     name: 'calls_gateway_upstream_requests_in_flight',
     help: 'Upstream requests on their way.',

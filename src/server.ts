@@ -15,6 +15,12 @@ import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { type CallStatsResult, createContext, createTokenResolver, type GatewayContext } from './context.js';
 import { GatewayError } from './errors.js';
+import { LiveHub } from './live/hub.js';
+import { MemoryLiveStore } from './live/memory.js';
+import { minPollIntervalMs } from './live/poller.js';
+import { RedisLiveStore } from './live/redis.js';
+import { useLiveEvents } from './live/sse.js';
+import { createWebhookEndpoint } from './live/webhooks.js';
 import { createLogger, useRequestLogging, yogaLogging } from './logging.js';
 import { createMetrics, type GatewayMetrics, metricsPlacement, type UpstreamStats } from './metrics.js';
 import { CSRF_HEADERS, useCsrfPrevention, usePostOnly } from './endpoint-guards.js';
@@ -23,8 +29,10 @@ import { useCostLimit, useDocumentLimits, useRequestBodyLimit } from './protecti
 import { schema, subgraphSchemaWith } from './schema/index.js';
 import { useUpstreamExtension } from './upstream-extension.js';
 import { shareOf } from './upstream/budget.js';
+import { SharedBudget } from './shared/budget.js';
+import { SharedPageCache } from './shared/cache.js';
 import { connectSharedStore, type SharedStore } from './shared/store.js';
-import { PageCache } from './upstream/cache.js';
+import { PageCache, type PageStore } from './upstream/cache.js';
 import {
   createUpstreamClient,
   type UpstreamCallInfo,
@@ -66,8 +74,9 @@ export function upstreamClientOptions(config: GatewayConfig): UpstreamClientOpti
     breaker: { failureRatio: 0.5, minCalls: 20, minKeys: 3, windowMs: 30_000, openMs: config.upstreamBreakerOpenMs },
     scheduler: {
       // Worker processes without a shared store each take their share, so together they stay within
-      // the key's budget (clarifications, "One key, one budget").
-      windows: shareOf(config.upstreamRateLimits, 1 / config.workers),
+      // the key's budget (clarifications, "One key, one budget"). With one (REDIS_URL) they share the
+      // whole budget, and each falls back to its share only while Redis is unreachable (shared/budget.ts).
+      windows: config.redisUrl ? config.upstreamRateLimits : shareOf(config.upstreamRateLimits, 1 / config.workers),
       marginMs: 250,
       bulkShare: 0.75,
       perKey: config.upstreamConcurrencyPerKey,
@@ -103,6 +112,8 @@ export interface Gateway {
   metrics: Pick<GatewayMetrics, 'registry' | 'handle'> | null;
   /** The Redis connection shared with other replicas; null without `REDIS_URL`. */
   shared: SharedStore | null;
+  /** Live calls (`Subscription.callEvents`, webhooks): subscribers, pollers and event logs (issue 12). */
+  live: LiveHub;
   close(): Promise<void>;
 }
 
@@ -119,9 +130,11 @@ const usePrivateResponses: Plugin = {
 /**
  * `/health/live`: the process serves requests. `/health/ready`: it can serve them usefully, i.e. the
  * circuit to the upstream is not open and the upstream answers a probe (cached for 5 s, so load
- * balancers polling every second cost the upstream one request per 5 s per replica).
+ * balancers polling every second cost the upstream one request per 5 s per replica). With a shared store
+ * (`REDIS_URL`) it also says whether that answers; without it the gateway still serves, on its own state
+ * (200, `"status":"degraded"`, `"sharedStore":"unavailable"`; issue 12).
  */
-function useHealthEndpoints(client: UpstreamClient): Plugin {
+function useHealthEndpoints(client: UpstreamClient, shared: SharedStore | null): Plugin {
   let cached: { at: number; ready: boolean } | null = null;
   const ready = async () => {
     if (client.stats().breaker === 'open') return false;
@@ -135,8 +148,10 @@ function useHealthEndpoints(client: UpstreamClient): Plugin {
         endResponse(new fetchAPI.Response('{"status":"live"}', { status: 200, headers: { 'content-type': 'application/json' } }));
       } else if (url.pathname === '/health/ready') {
         return ready().then((ok) => {
+          const sharedStore = shared === null ? undefined : shared.available() ? 'available' : 'unavailable';
+          const status = !ok ? 'upstream unreachable' : sharedStore === 'unavailable' ? 'degraded' : 'ready';
           endResponse(
-            new fetchAPI.Response(JSON.stringify({ status: ok ? 'ready' : 'upstream unreachable', circuit: client.stats().breaker }), {
+            new fetchAPI.Response(JSON.stringify({ status, circuit: client.stats().breaker, sharedStore }), {
               status: ok ? 200 : 503,
               headers: { 'content-type': 'application/json' },
             }),
@@ -235,8 +250,25 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   const logger = options.logger ?? createLogger(config.logLevel);
   let metrics: GatewayMetrics | null = null;
   const clock = options.clock ?? systemClock;
+  // State shared with the other replicas and workers (issue 12); fails open to the local state.
+  const shared = config.redisUrl ? connectSharedStore(config.redisUrl, logger) : null;
+  const policy = { ...upstreamClientOptions(config), ...options.upstream };
+  const sharedBudget = shared
+    ? new SharedBudget(
+        shared,
+        {
+          windows: policy.scheduler.windows,
+          marginMs: policy.scheduler.marginMs,
+          attemptTimeoutMs: policy.attemptTimeoutMs,
+          keyFailures: policy.scheduler.keyFailures,
+          keyPauseMs: policy.scheduler.keyPauseMs,
+          processes: config.workers,
+        },
+        clock,
+      )
+    : null;
   const client = createUpstreamClient(
-    { ...upstreamClientOptions(config), ...options.upstream },
+    { ...policy, sharedBudget },
     {
       onCall: (info) => {
         metrics?.observeUpstream(info);
@@ -246,9 +278,26 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     },
     clock,
   );
-  const cache = config.upstreamCacheTtlMs > 0 ? new PageCache({ ttlMs: config.upstreamCacheTtlMs, maxBytes: config.upstreamCacheMaxBytes }, clock) : null;
-  // State shared with the other replicas and workers (issue 12); fails open to the local state above.
-  const shared = config.redisUrl ? connectSharedStore(config.redisUrl, logger) : null;
+  const localCache =
+    config.upstreamCacheTtlMs > 0
+      ? new PageCache({ ttlMs: config.upstreamCacheTtlMs, maxBytes: config.upstreamCacheMaxBytes }, clock)
+      : null;
+  // With a shared store, the page cache has a layer in Redis under the process's own (shared/cache.ts).
+  const cache: PageStore | null =
+    localCache && shared
+      ? new SharedPageCache(
+          localCache,
+          shared,
+          {
+            ttlMs: config.upstreamCacheTtlMs,
+            leaseMs: policy.attemptTimeoutMs,
+            coalesce: config.upstreamCoalesce,
+            maxEntryBytes: Math.max(1, Math.min(1 << 20, Math.floor(config.upstreamCacheMaxBytes / 4))),
+            normalize: { timeZone: config.upstreamTimezone },
+          },
+          clock,
+        )
+      : localCache;
   const deps = {
     client,
     cache,
@@ -263,6 +312,19 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     stats: { maxCalls: config.statsMaxCalls, cache: new TtlCache<CallStatsResult>(config.statsTtlMs, 1_000, () => clock.now()) },
     driftSearchRows: config.driftSearchRows,
   };
+  // Live calls (issue 12): one poller per key within 30% of the key's budget (all of it with Redis, this
+  // process's share without), its events logged in Redis when shared, else in this process.
+  const pollerWindows = shared ? config.upstreamRateLimits : shareOf(config.upstreamRateLimits, 1 / config.workers);
+  const localLive = new MemoryLiveStore(clock);
+  const live = new LiveHub({
+    client,
+    store: shared ? new RedisLiveStore(shared, localLive, logger, clock) : localLive,
+    clock,
+    logger,
+    normalize: deps.normalize,
+    pollIntervalMs: Math.max(config.livePollIntervalMs, minPollIntervalMs(pollerWindows, 0.3)),
+  });
+  const webhooks = createWebhookEndpoint({ keys: config.webhookKeys, hub: live, logger });
   const common: YogaServerOptions<Record<string, never>, GatewayContext> = {
     context: ({ request }) => createContext(deps, request),
     maskedErrors: { maskError },
@@ -279,6 +341,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     ...client.stats(),
     coalesced: (deps.inFlight?.pages.hits ?? 0) + (deps.inFlight?.calls.hits ?? 0),
     cache: cache?.stats() ?? null,
+    shared: shared ? { available: shared.available(), failures: shared.failures } : null,
   });
   // Where /metrics is answered, if anywhere (issue 11 item 11): nothing is collected when nobody may read it.
   const placement = metricsPlacement(config);
@@ -288,7 +351,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   // Every check runs before execution, so a rejected request never reaches the upstream.
   // yoga's Plugin type is invariant in its context; these plugins use only the initial context.
   const protections: Plugin<Record<string, any>>[] = [
-    useHealthEndpoints(client),
+    useHealthEndpoints(client, shared),
     useTracing(),
     ...(metrics ? [metrics.plugin] : []),
     useRequestLogging(logger),
@@ -309,6 +372,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     plugins: [
       ...(config.trustedDocuments ? [useTrustedDocuments(config.trustedDocuments)] : []),
       ...(config.graphqlJit ? [useGraphQlJit() as Plugin] : []),
+      useLiveEvents({ hub: live, resolveToken: deps.resolveToken, timeZone: config.upstreamTimezone, clock }) as Plugin,
     ],
     graphiql: config.graphiql
       ? {
@@ -316,6 +380,8 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
           defaultQuery: EXAMPLE_QUERY,
           headers: JSON.stringify(options.graphiqlHeaders ?? { Authorization: 'Bearer <your API key>' }, null, 2),
           shouldPersistHeaders: false,
+          // Subscriptions too (its fetcher would GET them, which CSRF prevention refuses): POST over SSE.
+          method: 'POST',
         }
       : false,
     // The bundled GraphiQL (no CDN) holds 47 MB of assets: loaded on the first GraphiQL request only.
@@ -327,7 +393,8 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         : {
             origin: config.corsOrigins === '*' ? '*' : config.corsOrigins,
             methods: ['GET', 'POST', 'OPTIONS'],
-            allowedHeaders: ['authorization', 'content-type', ...CSRF_HEADERS],
+            // `Last-Event-ID` resumes a subscription (src/live/sse.ts).
+            allowedHeaders: ['authorization', 'content-type', 'last-event-id', ...CSRF_HEADERS],
             maxAge: 600,
           },
   });
@@ -346,13 +413,24 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   return {
     yoga,
     subgraph,
-    handle: (request, response) => void route(new URL(request.url ?? '/', 'http://gateway').pathname).requestListener(request, response),
-    fetch: (url, init = {}) => Promise.resolve(route(new URL(url).pathname).fetch(url, init)),
+    handle: (request, response) => {
+      const pathname = new URL(request.url ?? '/', 'http://gateway').pathname;
+      // Webhooks are answered outside yoga: the secret in their path must reach no request log or trace.
+      if (webhooks.matches(pathname)) return webhooks.handle(request, response);
+      void route(pathname).requestListener(request, response);
+    },
+    fetch: (url, init = {}) => {
+      const pathname = new URL(url).pathname;
+      if (webhooks.matches(pathname)) return webhooks.fetch(new Request(url, init));
+      return Promise.resolve(route(pathname).fetch(url, init));
+    },
     logger,
     upstreamStats,
     metrics: metrics && { registry: metrics.registry, handle: metrics.handle },
     shared,
+    live,
     close: async () => {
+      await live.close();
       await client.close();
       await shared?.close();
     },

@@ -113,7 +113,8 @@ export async function readConnection<T extends Item>(source: PageSource<T>, quer
   let totalRead = false;
   const readTotal = async () => {
     totalRead = true;
-    total = totalOf(await source.known(0, 1));
+    // Any page of the list at hand tells its total, not only one holding its first row.
+    total = totalOf(await source.known(0, Number.MAX_SAFE_INTEGER));
     if (total !== null) return;
     // The smallest request that tells the length: with one row per page, `last_page` is the total too.
     const [result] = await source.fetch([{ perPage: 1, page: 1 }], 'interactive');

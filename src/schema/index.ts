@@ -22,6 +22,7 @@ import './transcript.js';
 import './evaluation.js';
 import './call.js';
 import './stats.js';
+import './events.js';
 import { FOREIGN_NODE } from './node.js';
 
 /** The public schema served at /graphql: no federation fields or directives. */
@@ -61,12 +62,31 @@ function answerUnknownEntityTypes(subgraph: GraphQLSchema): void {
   };
 }
 
+/** Types only `Subscription.callEvents` uses (schema/events.ts): live updates are not part of the subgraph. */
+const LIVE_ONLY_TYPES = new Set(['Subscription', 'CallEvent', 'CallEventKind']);
+
+/**
+ * The subgraph without `Subscription` (issue 12: live updates are served on /graphql only; a router would
+ * need a subscription protocol to the subgraph, and the gateway's SSE ids and resume are its own), with
+ * `_service { sdl }` describing what is left.
+ */
+function withoutSubscriptions(built: GraphQLSchema): GraphQLSchema {
+  const config = built.toConfig();
+  const types = config.types.filter((type) => !LIVE_ONLY_TYPES.has(type.name));
+  const schema = lexicographicSortSchema(new GraphQLSchema({ ...config, subscription: null, types }));
+  const sdl = printSubgraphSchema(schema);
+  schema.getQueryType()!.getFields()['_service']!.resolve = () => ({ sdl });
+  return schema;
+}
+
 /** The same types as a Federation 2 subgraph (`_service`, `_entities`, `@key`), served to routers only. */
-export const subgraphSchema = builder.toSubGraphSchema({
-  sortSchema: true,
-  linkUrl: 'https://specs.apollo.dev/federation/v2.6',
-  federationDirectives: ['@key', '@shareable'],
-});
+export const subgraphSchema = withoutSubscriptions(
+  builder.toSubGraphSchema({
+    sortSchema: true,
+    linkUrl: 'https://specs.apollo.dev/federation/v2.6',
+    federationDirectives: ['@key', '@shareable'],
+  }),
+);
 answerUnknownEntityTypes(subgraphSchema);
 
 const withForeignNodes = new Map<string, GraphQLSchema>([['', subgraphSchema]]);

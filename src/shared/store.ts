@@ -28,6 +28,8 @@ export interface SharedStore {
   key(...parts: (string | number)[]): string;
   /** Runs `command`; when Redis fails, counts it and returns `fallback()` instead of throwing. */
   attempt<T>(what: string, command: (redis: Redis) => Promise<T>, fallback: () => T): Promise<T>;
+  /** Counts a command not even sent because Redis is unreachable (the caller used its local state at once). */
+  skipped(what: string): void;
   close(): Promise<void>;
 }
 
@@ -75,6 +77,9 @@ export function connectSharedStore(url: string, logger: Logger, options: SharedS
         logger.debug({ what, error: (error as Error).message }, 'shared store command failed; local state used');
         return fallback();
       }
+    },
+    skipped() {
+      failures++;
     },
     async close() {
       redis.disconnect();

@@ -90,6 +90,18 @@ export function readRateLimitHeaders(headers: Headers, body: unknown, now: numbe
   };
 }
 
+/** A key's budget as a log shared by several processes holds it (src/shared/budget.ts). */
+export interface BudgetState {
+  /** Finish times of the requests in the longest window, every process's. */
+  stamps: readonly number[];
+  /** Requests on their way, every process's. */
+  inFlight: number;
+  /** The limits in force, in the order of the windows (tightened from the upstream's headers). */
+  limits: readonly number[];
+  /** Nothing may go before this (a 429's `Retry-After`, a spent window's reset). */
+  blockedUntil: number;
+}
+
 /** Budget-wise "never": the caller compares it with a deadline. */
 const NEVER = Number.POSITIVE_INFINITY;
 
@@ -114,6 +126,24 @@ export class KeyBudget {
   ) {
     this.limits = windows.map((w) => w.limit);
     this.longestMs = Math.max(0, ...windows.map((w) => w.windowMs)) + marginMs;
+  }
+
+  /**
+   * A budget rebuilt from the state of a log shared by several processes (src/shared/budget.ts) as it was at
+   * `at`, for estimates only: when a queued request would go, and what `retryAfter` to tell a refused one.
+   * Requests then on their way are taken to have ended at `at` (they cannot have ended earlier): the view
+   * never makes a request look later than it is, however old it grows.
+   */
+  static fromState(windows: readonly RateWindow[], marginMs: number, state: BudgetState, at: number): KeyBudget {
+    const budget = new KeyBudget(windows, marginMs);
+    const stamps = [...state.stamps];
+    for (let i = 0; i < state.inFlight; i++) stamps.push(at);
+    budget.stamps = stamps.sort((a, b) => a - b);
+    state.limits.forEach((limit, i) => {
+      if (i < budget.limits.length && limit >= 1 && limit < budget.limits[i]!) budget.limits[i] = limit;
+    });
+    budget.blockedUntil = state.blockedUntil;
+    return budget;
   }
 
   /** The limits in force now, for logs and debugging. */

@@ -15,6 +15,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock.js';
 import { type FetchedPage, sameList } from '../pagination/connection.js';
+import type { PageRequest } from '../pagination/window.js';
 import type { Call } from './model.js';
 
 export interface PageCacheOptions {
@@ -55,21 +56,39 @@ export interface PageCacheStats {
 }
 
 /**
- * What the loaders need of a page cache. `PageCache` keeps it in this process; a store shared by several
- * processes (Redis, in a later issue) implements the same interface (the pagination service already
- * awaits what `pages` gives).
+ * What the loaders need of a page cache. `PageCache` keeps it in this process and answers at once;
+ * `SharedPageCache` (src/shared/cache.ts, `REDIS_URL`) adds a layer in Redis under it and may answer with a
+ * promise (the pagination service awaits what `pages` gives, the loaders what `admits` and `call` give).
  */
 export interface PageStore {
-  admits(key: string): boolean;
-  pages(key: string, filter: string): FetchedPage<Call>[];
-  putPage(key: string, filter: string, page: FetchedPage<Call>, bytes: number): void;
-  call(key: string, callId: number): Call | undefined;
-  putCall(key: string, call: Call, bytes: number): void;
+  /** Whether answers for `key` are worth keeping (the doorkeeper); call once per operation. */
+  admits(key: string): boolean | Promise<boolean>;
+  /** Fresh pages of `key`'s list under `filter`; `window` says which rows the caller needs. */
+  pages(
+    key: string,
+    filter: string,
+    window?: { start: number; size: number },
+  ): FetchedPage<Call>[] | Promise<FetchedPage<Call>[]>;
+  /** Keeps a page as served; `records` are its raw upstream records, for a layer that stores them. */
+  putPage(key: string, filter: string, page: FetchedPage<Call>, bytes: number, records?: readonly unknown[]): void;
+  /**
+   * Optional: one read of a list page for every process sharing the store. Either the page another process
+   * read while the caller waited for it (a read that ended after the call, so as fresh as the caller's own),
+   * or leave to read it: `release` once what was read is kept (or the read failed), so that the processes
+   * waiting for it stop waiting.
+   */
+  share?(key: string, filter: string, request: PageRequest, signal?: AbortSignal): Promise<Shared>;
+  call(key: string, callId: number): Call | undefined | Promise<Call | undefined>;
+  /** Keeps a call; `record` is its raw upstream record. */
+  putCall(key: string, call: Call, bytes: number, record?: unknown): void;
   /** Counted by the loaders, read by the metrics. */
   hits: number;
   misses: number;
   stats(): PageCacheStats;
 }
+
+/** What `PageStore.share` answers: a page read by another process, or leave to read it. */
+export type Shared = { page: FetchedPage<Call>; bytes: number } | { release(): void };
 
 export class PageCache implements PageStore {
   private readonly entries: LRUCache<string, ListEntry | CallEntry>;
@@ -117,18 +136,37 @@ export class PageCache implements PageStore {
 
   /** Fresh pages of `key`'s list under `filter`, newest first. */
   pages(key: string, filter: string): FetchedPage<Call>[] {
+    return this.stored(key, filter).map((stored) => stored.page);
+  }
+
+  /** Fresh pages of `key`'s list under `filter` with when each was read, newest first (for a layer under this one). */
+  stored(key: string, filter: string): { page: FetchedPage<Call>; at: number }[] {
     const entry = this.entries.get(listKey(key, filter));
     if (entry?.kind !== 'list') return [];
     const oldest = this.clock.now() - this.options.ttlMs;
-    const fresh: FetchedPage<Call>[] = [];
-    for (let i = entry.pages.length - 1; i >= 0; i--) if (entry.pages[i]!.at > oldest) fresh.push(entry.pages[i]!.page);
+    const fresh: { page: FetchedPage<Call>; at: number }[] = [];
+    for (let i = entry.pages.length - 1; i >= 0; i--) {
+      const { page, at } = entry.pages[i]!;
+      if (at > oldest) fresh.push({ page, at });
+    }
     return fresh;
   }
 
-  /** Keeps a page as served, and each of its calls for lookups by id. */
-  putPage(key: string, filter: string, page: FetchedPage<Call>, bytes: number): void {
-    const now = this.clock.now();
-    const oldest = now - this.options.ttlMs;
+  /**
+   * Keeps a page as served, and each of its calls for lookups by id. `at` is when it was read upstream: now,
+   * or earlier for a page another process read (it then expires when it would have there).
+   */
+  putPage(
+    key: string,
+    filter: string,
+    page: FetchedPage<Call>,
+    bytes: number,
+    _records?: readonly unknown[],
+    at?: number,
+  ): void {
+    const now = at ?? this.clock.now();
+    const oldest = this.clock.now() - this.options.ttlMs;
+    if (now <= oldest) return;
     const entryKey = listKey(key, filter);
     const previous = this.entries.get(entryKey);
     const same = (p: StoredPage) => p.page.request.perPage === page.request.perPage && p.page.request.page === page.request.page;
@@ -136,12 +174,18 @@ export class PageCache implements PageStore {
     // skip calls.
     const keep = (p: StoredPage) => p.at > oldest && !same(p) && sameList(p.page, page);
     const pages = previous?.kind === 'list' ? previous.pages.filter(keep) : [];
-    pages.push({ page, at: now, bytes });
+    // Oldest first: a page read elsewhere earlier goes before the ones read here since.
+    let index = pages.length;
+    while (index > 0 && pages[index - 1]!.at > now) index--;
+    pages.splice(index, 0, { page, at: now, bytes });
     let total = pages.reduce((sum, p) => sum + p.bytes, 0);
     while (total > this.maxEntryBytes && pages.length > 1) total -= pages.shift()!.bytes;
-    this.entries.set(entryKey, { kind: 'list', pages, bytes: total });
+    // The entry lives as long as its newest page is fresh.
+    const newest = pages[pages.length - 1]!.at;
+    const ttl = Math.max(1, newest + this.options.ttlMs - this.clock.now());
+    this.entries.set(entryKey, { kind: 'list', pages, bytes: total }, { ttl });
     const share = Math.max(1, Math.floor(bytes / Math.max(1, page.items.length)));
-    for (const call of page.items) this.putCall(key, call, share);
+    for (const call of page.items) this.putCall(key, call, share, undefined, now);
   }
 
   /** A fresh call of `key` by upstream id. */
@@ -150,8 +194,12 @@ export class PageCache implements PageStore {
     return entry?.kind === 'call' && entry.at > this.clock.now() - this.options.ttlMs ? entry.call : undefined;
   }
 
-  putCall(key: string, call: Call, bytes: number): void {
-    this.entries.set(callKey(key, call.callId), { kind: 'call', call, at: this.clock.now(), bytes });
+  /** Keeps a call; `at` as in `putPage`. */
+  putCall(key: string, call: Call, bytes: number, _record?: unknown, at?: number): void {
+    const now = at ?? this.clock.now();
+    const ttl = now + this.options.ttlMs - this.clock.now();
+    if (ttl <= 0) return;
+    this.entries.set(callKey(key, call.callId), { kind: 'call', call, at: now, bytes }, { ttl });
   }
 }
 

@@ -19,6 +19,7 @@ import {
   type RequestScheduler,
   type SchedulerOptions,
   type SchedulerStats,
+  type SharedLedger,
   UpstreamScheduler,
 } from './scheduler.js';
 import {
@@ -53,6 +54,11 @@ export interface UpstreamClientOptions {
   breaker: BreakerOptions;
   /** Per-key budgets, queues and pauses, and the global concurrency limit. */
   scheduler: SchedulerOptions;
+  /**
+   * The budgets, 429 back-offs and pauses shared with the other replicas and workers (src/shared/budget.ts,
+   * `REDIS_URL`); null or absent keeps them in this process.
+   */
+  sharedBudget?: SharedLedger | null;
 }
 
 /** What one upstream attempt was, for counting and logging; never the token. */
@@ -294,7 +300,7 @@ export function createUpstreamClient(
     maxResponseSize: options.maxResponseBytes,
   });
   const now = () => clock.now();
-  const scheduler: RequestScheduler = new UpstreamScheduler(options.scheduler, clock);
+  const scheduler: RequestScheduler = new UpstreamScheduler(options.scheduler, clock, options.sharedBudget ?? null);
   const budget = new RetryBudget(options.retryBudget, now);
   // When the origin recovers from an outage, keys paused during it resume with it.
   const breaker = new CircuitBreaker(options.breaker, now, () => scheduler.resumeAll());

@@ -4,7 +4,9 @@
  * comes from, in order: this operation (the same page asked twice costs one request), the page cache (per
  * key hash, fresh within its TTL), an identical request of the same key already on its way (coalescing),
  * and finally the upstream through the key's scheduler. `call` dedupes `GET /user/calls/{id}` and serves
- * any call a list of the operation returned, or the cache holds, without a request.
+ * any call a list of the operation returned, or the cache holds, without a request. A cache shared with
+ * other processes (src/shared/cache.ts) answers with promises; a cache in this process answers at once, and
+ * then so does `known`.
  */
 import DataLoader from 'dataloader';
 import { UnauthenticatedError } from '../errors.js';
@@ -103,8 +105,15 @@ export async function mapConcurrently<T, R>(items: readonly T[], limit: number, 
 
 export function createLoaders(options: LoaderOptions): Loaders {
   const { client, token, key, signal, cache, fresh } = options;
-  // What this operation reads is kept only for a key that came back (cache.ts, "Admission").
-  const keep = cache !== null && key !== null && cache.admits(key) ? cache : null;
+  // What this operation reads is kept only for a key that came back (cache.ts, "Admission"). A shared
+  // store answers later; the operation reads the cache once it has.
+  const admitted = cache !== null && key !== null ? cache.admits(key) : false;
+  let admittedNow = admitted instanceof Promise ? null : admitted;
+  if (admitted instanceof Promise) void admitted.then((yes) => (admittedNow = yes));
+  const keep = (put: (store: PageStore) => void) => {
+    if (admittedNow === true) put(cache!);
+    else if (admittedNow === null) void (admitted as Promise<boolean>).then((yes) => yes && put(cache!));
+  };
   const usage: UpstreamUsage = { requests: 0, cacheHits: 0, queuedMs: 0 };
   const onCall = (info: UpstreamCallInfo) => {
     usage.requests++;
@@ -137,7 +146,8 @@ export function createLoaders(options: LoaderOptions): Loaders {
       // request whenever the page holds the call.
       if (pagesInFlight.size > 0) await Promise.allSettled([...pagesInFlight]);
       return mapConcurrently(ids, options.callConcurrency, async (id) => {
-        const known = listed.get(id) ?? (fresh || key === null ? undefined : cache?.call(key, id));
+        if (admitted instanceof Promise) await admitted;
+        const known = listed.get(id) ?? (fresh || key === null ? undefined : await cache?.call(key, id));
         if (known) {
           if (!listed.has(id) && cache) {
             cache.hits++;
@@ -153,7 +163,7 @@ export function createLoaders(options: LoaderOptions): Loaders {
             const warnings: NormalizeWarning[] = [];
             const found = normalizeCall(unwrapCallRecord(answer.body), options.normalize, warnings);
             report(warnings);
-            keep?.putCall(call.key, found, answer.bytes);
+            keep((store) => store.putCall(call.key, found, answer.bytes, unwrapCallRecord(answer.body)));
             return found;
           });
         } catch (error) {
@@ -170,22 +180,40 @@ export function createLoaders(options: LoaderOptions): Loaders {
   const fetchPage = async (filter: string, asked: PageRequest, priority: Priority): Promise<FetchedPage<Call>> => {
     const query = pageQuery(filter, asked.perPage, asked.page);
     const served = await shared(options.inFlight?.pages, `list?${query}`, priority, async (call): Promise<Served> => {
-      const answer = await client.listCalls(query, call);
-      if (cache) cache.misses++;
-      const warnings: NormalizeWarning[] = [];
-      const raw = normalizeCallPage(answer.body, options.normalize, warnings);
-      report(warnings);
-      const request = servedBlock(asked, raw.echo, raw.calls.length);
-      if (request.perPage < asked.perPage && options.pageCap.learn(request.perPage)) options.onPageCap?.(request.perPage);
-      const page = { request, items: raw.calls, total: raw.total, lastPage: raw.lastPage };
-      keep?.putPage(call.key, filter, page, answer.bytes);
-      return { page, bytes: answer.bytes };
+      // Across processes too, when the cache is shared and the key keeps what it reads (shared/cache.ts).
+      const shares = cache?.share !== undefined && (await admitted);
+      const lease = shares ? await cache.share!(call.key, filter, asked, call.signal) : null;
+      if (lease && 'page' in lease) {
+        cache!.hits++;
+        usage.cacheHits++;
+        return lease;
+      }
+      try {
+        return await readPage(filter, asked, query, call);
+      } finally {
+        lease?.release();
+      }
     });
     for (const found of served.page.items) {
       listed.set(found.callId, found);
       call.prime(found.callId, found);
     }
     return served.page;
+  };
+
+  /** One list page from the upstream, normalised, and kept when the key's answers are. */
+  const readPage = async (filter: string, asked: PageRequest, query: string, call: CallOptions): Promise<Served> => {
+    const answer = await client.listCalls(query, call);
+    if (cache) cache.misses++;
+    const warnings: NormalizeWarning[] = [];
+    const raw = normalizeCallPage(answer.body, options.normalize, warnings);
+    report(warnings);
+    const request = servedBlock(asked, raw.echo, raw.calls.length);
+    if (request.perPage < asked.perPage && options.pageCap.learn(request.perPage)) options.onPageCap?.(request.perPage);
+    const page = { request, items: raw.calls, total: raw.total, lastPage: raw.lastPage };
+    const records = (answer.body as { data: unknown[] }).data;
+    keep((store) => store.putPage(call.key, filter, page, answer.bytes, records));
+    return { page, bytes: answer.bytes };
   };
 
   const list = (filter: string): PageSource<Call> => {
@@ -197,17 +225,23 @@ export function createLoaders(options: LoaderOptions): Loaders {
       known(start, size) {
         const overlaps = (page: FetchedPage<Call>) =>
           requestStart(page.request) < start + size && requestStart(page.request) + page.request.perPage > start;
-        const mine = read.filter(overlaps);
-        if (fresh || key === null || !cache) return mine;
-        const fromCache = cache.pages(key, filter).filter(overlaps);
-        // A cached page counts as a hit once per operation, when a read first relies on it.
-        for (const page of fromCache) {
-          if (cached.has(page)) continue;
-          cached.add(page);
-          cache.hits++;
-          usage.cacheHits++;
-        }
-        return [...mine, ...fromCache];
+        if (fresh || key === null || !cache) return read.filter(overlaps);
+        const withCached = (stored: FetchedPage<Call>[]) => {
+          const fromCache = stored.filter(overlaps);
+          // A cached page counts as a hit once per operation, when a read first relies on it.
+          for (const page of fromCache) {
+            if (cached.has(page)) continue;
+            cached.add(page);
+            cache.hits++;
+            usage.cacheHits++;
+          }
+          return [...read.filter(overlaps), ...fromCache];
+        };
+        const fromStore = () => {
+          const stored = cache.pages(key, filter, { start, size });
+          return stored instanceof Promise ? stored.then(withCached) : withCached(stored);
+        };
+        return admitted instanceof Promise ? admitted.then(fromStore) : fromStore();
       },
       fetch(requests, priority) {
         return Promise.allSettled(

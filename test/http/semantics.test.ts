@@ -106,10 +106,12 @@ describe.each(ENDPOINTS)('item 2: mutations and subscriptions on %s', (path) => 
     expect(response.status).toBe(400);
     const body = (await response.json()) as GraphQLResponseBody<unknown>;
     expect(body).not.toHaveProperty('data');
-    expect(body.errors?.[0]).toMatchObject({
-      message: `This API has no ${name.split(' ')[0]}s: the schema defines only queries.`,
-      extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
-    });
+    // /graphql has one subscription since issue 12 (callEvents, over SSE): these select fields it lacks.
+    const message =
+      path === '/graphql' && name.startsWith('subscription')
+        ? expect.stringMatching(/^Cannot query field "(calls|x)" on type "Subscription"\.$/)
+        : `This API has no ${name.split(' ')[0]}s: the schema defines only queries.`;
+    expect(body.errors?.[0]).toMatchObject({ message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
     expect(gw.upstream()).toHaveLength(0);
     expectNoErrorLevelLog(gw);
   });

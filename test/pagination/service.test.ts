@@ -157,6 +157,14 @@ describe.each(Object.entries(DIALECTS))('the pagination service over %s', (_name
 
 // `last` without `before` needs the list's length first, which the `{ data }`-only dialect never tells.
 describe.each(Object.entries(DIALECTS).filter(([, dialect]) => dialect.totals))('backwards over %s', (_name, dialect) => {
+  it('`last` without `before` asks no total when any page at hand tells it', async () => {
+    const { pages, asked } = source(dialect);
+    await pages.fetch([{ perPage: 50, page: 3 }], 'interactive');
+    asked.length = 0;
+    await readConnection(pages, { range: { kind: 'tail', size: 5, minStart: 0, by: 'last' }, anchor: null, needRows: true, needTotal: true, driftSearchRows: 0, readAhead: false });
+    expect(asked.some((r) => r.perPage === 1)).toBe(false);
+  });
+
   it('a backward walk with last: 40 gives exactly the list', async () => {
     const { pages } = source(dialect);
     const collected: number[] = [];
