@@ -4,12 +4,11 @@
  * OLD (string transcript, flat evaluation object, numeric costs, `Y-m-d H:i:s` dates in UTC).
  * Nothing here reads the clock: the same options always give the same records.
  */
-import type { RawCall, RawEvaluationItem, RawTranscriptSegment } from '../upstream/raw.js';
-import type { UpstreamCallStatus } from '../upstream/model.js';
+import type { CallStatusValue, WireCall, WireEvaluationItem, WireTranscriptSegment } from './wire.js';
 
 /** A record as the API returns it, plus the hidden attributes the list filters need. */
 export interface SimCall {
-  raw: RawCall;
+  raw: WireCall;
   assistantId: number;
   campaignId: number | null;
   createdAt: Date;
@@ -165,7 +164,7 @@ class Random {
 
 const DAY_MS = 86_400_000;
 
-const STATUS_WEIGHTS: readonly (readonly [UpstreamCallStatus, number])[] = [
+const STATUS_WEIGHTS: readonly (readonly [CallStatusValue, number])[] = [
   ['completed', 24],
   ['ended', 12],
   ['ended_by_customer', 15],
@@ -316,7 +315,7 @@ function conversation(rng: Random, script: Script, duration: number, open: boole
   return turns;
 }
 
-function segments(rng: Random, turns: readonly Turn[], createdAt: Date, duration: number): RawTranscriptSegment[] {
+function segments(rng: Random, turns: readonly Turn[], createdAt: Date, duration: number): WireTranscriptSegment[] {
   const startMicros = createdAt.getTime() * 1000 + rng.int(500_000, 4_000_000);
   const stepMicros = Math.max(1_000_000, Math.floor(((duration - 2) * 1_000_000) / Math.max(1, turns.length)));
   return turns.map((turn, index) => {
@@ -352,11 +351,11 @@ function transcriptString(rng: Random, turns: readonly Turn[]): string {
   return lines.join('\n');
 }
 
-function arrayEvaluation(rng: Random, script: Script, status: string): RawEvaluationItem[] {
+function arrayEvaluation(rng: Random, script: Script, status: string): WireEvaluationItem[] {
   const reached = status === 'completed' ? rng.chance(0.8) : rng.chance(0.35);
   // The docs show `status` declared as "bool" and, on the get page, as "string".
   const statusAsString = rng.chance(0.15);
-  const items: RawEvaluationItem[] = [
+  const items: WireEvaluationItem[] = [
     {
       name: 'status',
       type: statusAsString ? 'string' : 'bool',
@@ -475,10 +474,10 @@ function generateCall(rng: Random, catalog: SimCatalog, id: number, createdAt: D
   const talkSeconds = duration ?? (status === 'in-progress' ? 40 : 0);
   const turns = connected ? conversation(rng, script, talkSeconds, open) : [];
 
-  let transcript: RawCall['transcript'];
-  let evaluation: RawCall['evaluation'];
+  let transcript: WireCall['transcript'];
+  let evaluation: WireCall['evaluation'];
   if (!connected) {
-    transcript = rng.pick<RawCall['transcript']>(newDialect ? [[], null, ''] : [null, '']);
+    transcript = rng.pick<WireCall['transcript']>(newDialect ? [[], null, ''] : [null, '']);
     evaluation = rng.chance(newDialect ? 0.8 : 0.4) ? [] : null;
   } else if (newDialect) {
     transcript = segments(rng, turns, createdAt, talkSeconds);
@@ -489,7 +488,7 @@ function generateCall(rng: Random, catalog: SimCatalog, id: number, createdAt: D
   }
 
   const hasVariables = connected && !rng.chance(newDialect ? 0.3 : 0.15);
-  const variables: RawCall['variables'] = hasVariables ? variablesFor(rng, assistant) : [];
+  const variables: WireCall['variables'] = hasVariables ? variablesFor(rng, assistant) : [];
 
   let carrierUnits: number | null;
   let totalUnits: number | null;
@@ -525,7 +524,7 @@ function generateCall(rng: Random, catalog: SimCatalog, id: number, createdAt: D
   const microseconds = rng.chance(0.5);
   const formatDate = (date: Date): string => (newDialect ? isoZ(date, microseconds) : ymdHis(date));
 
-  const raw: RawCall = {
+  const raw: WireCall = {
     id,
     assistant_name: assistant.name,
     campaign_name: campaign?.name ?? null,

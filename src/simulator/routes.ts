@@ -8,7 +8,7 @@
  */
 import type { SimCall } from './data.js';
 import type { ThrottleDecision } from './throttle.js';
-import { UPSTREAM_CALL_STATUSES, UPSTREAM_CALL_TYPES } from '../upstream/model.js';
+import { CALL_STATUSES, CALL_TYPES } from './wire.js';
 
 export type SimOrder = 'newest-first' | 'oldest-first';
 
@@ -238,8 +238,8 @@ const ruleAfterOrEqualDateFrom: Rule = (value, attribute, input) => {
 };
 
 const LIST_RULES: readonly (readonly [string, readonly Rule[]])[] = [
-  ['status', [ruleString, ruleIn(UPSTREAM_CALL_STATUSES)]],
-  ['type', [ruleString, ruleIn(UPSTREAM_CALL_TYPES)]],
+  ['status', [ruleString, ruleIn(CALL_STATUSES)]],
+  ['type', [ruleString, ruleIn(CALL_TYPES)]],
   ['phone_number', [ruleString]],
   ['assistant_id', [ruleInteger, ruleMin(1)]],
   ['campaign_id', [ruleInteger, ruleMin(1)]],
