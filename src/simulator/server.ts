@@ -89,6 +89,9 @@ export interface Simulator {
   setFaults(faults: SimulatorOptions['faults']): void;
   /** Requests whose response has not ended yet (hung, dripping, delayed). */
   openResponses(): number;
+  /** The most responses that were open at once since the start or `resetPeak` (a concurrency high-water mark). */
+  peakOpenResponses(): number;
+  resetPeak(): void;
   /** 429s the rate limiter has sent since start (not reset by `setRateLimits`). */
   readonly rateLimited: number;
   /**
@@ -151,6 +154,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   let faults = options.faults;
   let seen = 0;
   const open = new Set<ServerResponse>();
+  let peak = 0;
   const later = (ms: number, run: () => void) => {
     const timer = setTimeout(() => {
       pending.delete(timer);
@@ -173,6 +177,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (recordRequests) requests.push(recorded);
     request.resume();
     open.add(response);
+    peak = Math.max(peak, open.size);
     response.on('close', () => open.delete(response));
 
     const fault = faults?.(recorded, seen++);
@@ -251,6 +256,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       faults = next;
     },
     openResponses: () => open.size,
+    peakOpenResponses: () => peak,
+    resetPeak: () => {
+      peak = open.size;
+    },
     get rateLimited() {
       return rateLimited;
     },

@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { Writable } from 'node:stream';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger, yogaLogging } from '../../src/logging.js';
 import { maskError } from '../../src/server.js';
 import { DEMO_TOKEN } from '../../src/simulator/data.js';
@@ -35,14 +35,12 @@ async function post(body: string | Buffer, headers: Record<string, string> = {})
 }
 
 async function rejected(query: string, limit?: string) {
-  const started = performance.now();
   const { body } = await gw.query(query);
-  const ms = performance.now() - started;
   expect(body.data ?? null).toBeNull();
   expect(body.errors?.length).toBeGreaterThan(0);
   if (limit) expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_LIMIT_EXCEEDED', limit });
   expect(gw.upstream()).toHaveLength(0);
-  return { body, ms };
+  return { body };
 }
 
 const deepType = (levels: number) => `${'ofType { '.repeat(levels)}name${' }'.repeat(levels)}`;
@@ -102,26 +100,23 @@ describe('B2: aliases, directives, root fields', () => {
 });
 
 describe('B3: oversized documents', () => {
-  it('rejects 2000 __typename before validation (length, then token limit), fast', async () => {
-    const { body, ms } = await rejected(`{ ${'__typename '.repeat(2000)}}`);
+  // Which limit refused a document shows where: `length` before parsing, `tokens` while parsing, both
+  // before validation, so neither parse nor validation cost grows with the document.
+  it('rejects 2000 __typename before validation (length, then token limit)', async () => {
+    const { body } = await rejected(`{ ${'__typename '.repeat(2000)}}`);
     expect(body.errors?.[0]?.extensions?.code).toBe('QUERY_LIMIT_EXCEEDED');
     expect(['length', 'tokens']).toContain(body.errors?.[0]?.extensions?.limit);
-    expect(ms).toBeLessThan(50);
   });
-  it('rejects a short document of 1100 tokens at parse time, fast', async () => {
-    const { ms } = await rejected(`{ calls { ${'totalCount '.repeat(1100)}} }`, 'tokens');
-    expect(ms).toBeLessThan(50);
+  it('rejects a short document of 1100 tokens at parse time', async () => {
+    await rejected(`{ calls { ${'totalCount '.repeat(1100)}} }`, 'tokens');
   });
   it('rejects 1000+ duplicate fields', async () => {
     await rejected(`{ calls(first: 1) { ${'totalCount '.repeat(1200)}} }`);
   });
-  it('rejects 200 kB of comments around a tiny query by its length, fast', async () => {
+  it('rejects 200 kB of comments around a tiny query by its length', async () => {
     const comments = `# ${'x'.repeat(98)}\n`.repeat(1000);
-    // `limit: 'length'` shows it was refused before parsing (a parsed document would hit the token limit).
-    // The time is a real-machine figure: the bound is generous because the suite runs files in parallel on
-    // two cores, and parsing this document is what would take long.
-    const { ms } = await rejected(`${comments}{ calls(first: 1) { totalCount } }${comments}`, 'length');
-    expect(ms).toBeLessThan(1_000);
+    // `limit: 'length'` shows it was refused before parsing: a parsed document would hit the token limit.
+    await rejected(`${comments}{ calls(first: 1) { totalCount } }${comments}`, 'length');
   });
 });
 
@@ -150,9 +145,12 @@ describe('B4: request bodies', () => {
     const bomb = gzipSync(Buffer.alloc(10 * 1024 * 1024, ' '));
     expect(bomb.byteLength).toBeLessThan(64 * 1024);
     const before = process.memoryUsage().rss;
-    const { status } = await post(bomb, { 'content-encoding': 'gzip' });
-    expect([400, 413, 415]).toContain(status);
-    expect(process.memoryUsage().rss - before).toBeLessThan(64 * 1024 * 1024);
+    const { status, json } = await post(bomb, { 'content-encoding': 'gzip' });
+    // The body is read as it came (at most MAX_REQUEST_BYTES), never inflated: its bytes are not JSON.
+    expect(status).toBe(400);
+    expect(json?.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
+    // Inflating the bomb takes about 30 MB (measured: gunzip plus the string); reading it as sent, under 1 MB.
+    expect(process.memoryUsage().rss - before).toBeLessThan(8 * 1024 * 1024);
   });
   it('refuses an array batch (batching is off)', async () => {
     const { status } = await post(JSON.stringify([{ query: '{ calls { totalCount } }' }, { query: '{ calls { totalCount } }' }]));
@@ -169,7 +167,8 @@ describe('B4: request bodies', () => {
     });
     expect(status).toBe(415);
   });
-  afterAll(() => expect(gw.upstream()).toHaveLength(0));
+  // After each test, before the next one clears the log: every refusal came without an upstream request.
+  afterEach(() => expect(gw.upstream()).toHaveLength(0));
 });
 
 describe('B5: page sizes', () => {
@@ -201,7 +200,7 @@ describe('B6: injection through ids and arguments', () => {
     const { body } = await gw.query('query($c: String) { calls(after: $c) { totalCount } }', { c: value });
     expect(body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
-  afterAll(() => {
+  afterEach(() => {
     // Nothing reached the upstream, so its origin and paths could not have been steered.
     expect(gw.upstream()).toHaveLength(0);
   });
@@ -247,7 +246,8 @@ describe('B8: mutations over GET and CSRF', () => {
     const { status } = await post('{"query":"{ calls { totalCount } }"}', { 'content-type': 'text/plain' });
     expect(status).toBe(403);
   });
-  afterAll(() => expect(gw.upstream()).toHaveLength(0));
+  // After each test, before the next one clears the log: every refusal came without an upstream request.
+  afterEach(() => expect(gw.upstream()).toHaveLength(0));
 });
 
 describe('B9: fuzz', () => {

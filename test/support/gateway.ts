@@ -101,6 +101,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     upstream: () => simulator.requests,
     resetUpstream: () => {
       simulator.requests.length = 0;
+      simulator.resetPeak();
     },
     async close() {
       await gateway.close();
