@@ -1,12 +1,15 @@
 /**
- * Soak: steady load for a bounded time while the gateway's heap (after a forced GC) and its open
- * sockets are sampled; after warm-up both must stay flat. The gateway runs in this process so it can be
- * measured; the simulator and the load generator (autocannon) each run in their own process.
+ * Soak: steady load for a bounded time while the gateway's heap (after a forced GC), its RSS, its open
+ * sockets and the sizes of its per-key structures are sampled; after warm-up all must stay flat. By
+ * default every request carries its own API key (issue 13: the fair case, where per-key state would grow
+ * with every user); SOAK_KEYS=one sends the demo key every time. The gateway runs in this process so it
+ * can be measured; the upstream (bench/fixed-upstream.ts, which takes any key) and the load generator
+ * (bench/load.ts, autocannon) each run in their own process.
  *
- *   npm run bench -- soak                          # 120 s, 20 connections
- *   SOAK_SECONDS=300 SOAK_CONNECTIONS=50 npm run bench -- soak
+ *   npm run bench -- soak                          # 120 s, 20 connections, a distinct key per request
+ *   SOAK_SECONDS=300 npm run bench -- soak
  *
- * Writes bench/results/soak.json and prints a summary; exits 1 when heap or sockets grow.
+ * Writes bench/results/soak.json and prints a summary; exits 1 when heap, RSS, sockets or per-key state grow.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -15,9 +18,9 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logging.js';
 import { createGateway } from '../src/server.js';
-import { DEMO_TOKEN } from '../src/simulator/data.js';
 
 const seconds = Number(process.env.SOAK_SECONDS ?? 120);
+const distinctKeys = process.env.SOAK_KEYS !== 'one';
 const connections = Number(process.env.SOAK_CONNECTIONS ?? 20);
 const sampleEveryMs = 5_000;
 const warmupShare = 0.25;
@@ -53,9 +56,10 @@ function slope(points: [number, number][]): number {
 const openSockets = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap' || r === 'TCPWrap').length;
 
 export async function soak(): Promise<boolean> {
-  const { child: simulator, match } = await startChild(['--import', 'tsx', 'bench/simulator-process.ts'], {}, /SIMULATOR (\S+)/);
+  const { child: simulator, match } = await startChild(['--import', 'tsx', 'bench/fixed-upstream.ts'], {}, /UPSTREAM (\S+)/);
   const gateway = createGateway(
-    { ...loadConfig({ LOG_LEVEL: 'silent', UPSTREAM_RATE_LIMITS: '999999999/60s' }), upstreamBaseUrl: match[1]! },
+    // As in the throughput benchmark (bench/compare.ts): CPU and memory, not the upstream's budget.
+    { ...loadConfig({ LOG_LEVEL: 'silent', UPSTREAM_RATE_LIMITS: '999999999/60s', UPSTREAM_CONCURRENCY_PER_KEY: '64' }), upstreamBaseUrl: `${match[1]!}/api` },
     { logger: createLogger('silent') },
   );
   const server = createServer(gateway.handle);
@@ -65,28 +69,27 @@ export async function soak(): Promise<boolean> {
     query: 'query Soak { calls(first: 15) { totalCount pageInfo { hasNextPage endCursor } edges { node { callId status transcriptText totalCost createdAt evaluation { name value } } } } }',
   });
 
-  const samples: { t: number; heapMB: number; rssMB: number; sockets: number }[] = [];
+  /** The structures that hold something per API key, each bounded (issue 13: checked over the soak). */
+  const perKey = () => {
+    const stats = gateway.upstreamStats();
+    return { schedulerLanes: stats.scheduler.keys, breakerKeys: stats.breakerKeys, cacheEntries: stats.cache?.entries ?? 0, doorkeeperKeys: stats.cache?.keysSeen ?? 0 };
+  };
+  const samples: { t: number; heapMB: number; rssMB: number; sockets: number; perKey: ReturnType<typeof perKey> }[] = [];
   const started = Date.now();
   const sample = () => {
     globalThis.gc!();
     const { heapUsed, rss } = process.memoryUsage();
-    samples.push({ t: (Date.now() - started) / 1000, heapMB: heapUsed / 2 ** 20, rssMB: rss / 2 ** 20, sockets: openSockets() });
+    samples.push({ t: (Date.now() - started) / 1000, heapMB: heapUsed / 2 ** 20, rssMB: rss / 2 ** 20, sockets: openSockets(), perKey: perKey() });
   };
-  const load = spawn(
-    process.execPath,
-    [
-      'node_modules/autocannon/autocannon.js',
-      '-c', String(connections),
-      '-d', String(seconds),
-      '-m', 'POST',
-      '-H', 'content-type=application/json',
-      '-H', `authorization=Bearer ${DEMO_TOKEN}`,
-      '-b', body,
-      '--json',
-      url,
-    ],
-    { stdio: ['ignore', 'pipe', 'ignore'] },
-  );
+  const spec = {
+    url: url.replace(/\/graphql$/, ''),
+    connections,
+    seconds,
+    headers: { 'content-type': 'application/json', authorization: 'Bearer soak-token' },
+    requests: [{ method: 'POST', path: '/graphql', body }],
+    uniqueTokens: distinctKeys,
+  };
+  const load = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let report = '';
   load.stdout.on('data', (c) => (report += String(c)));
   sample();
@@ -107,15 +110,21 @@ export async function soak(): Promise<boolean> {
   const after = samples.at(-1)!;
   const heapSlopeMBperMin = slope(steady.map((s) => [s.t, s.heapMB])) * 60;
   const heapRangeMB = Math.max(...steady.map((s) => s.heapMB)) - Math.min(...steady.map((s) => s.heapMB));
+  const rssSlopeMBperMin = slope(steady.map((s) => [s.t, s.rssMB])) * 60;
+  // Per-key structures: none may exceed its bound (the scheduler's and the doorkeeper's LRUs hold 10,000).
+  const largest = Object.fromEntries(Object.keys(after.perKey).map((k) => [k, Math.max(...samples.map((s) => s.perKey[k as keyof typeof s.perKey]))]));
+  const bounded = Object.values(largest).every((n) => n <= 10_000);
   const socketRange = Math.max(...steady.map((s) => s.sockets)) - Math.min(...steady.map((s) => s.sockets));
   // Flat: after GC the heap wanders by less than 5 MB and trends by less than 1 MB a minute, open sockets
   // vary by at most 10, and a second after the load the sockets are back to the idle count.
-  const flat = heapRangeMB < 5 && Math.abs(heapSlopeMBperMin) < 1 && socketRange <= 10;
+  // RSS may not trend up by more than 5 MB a minute either.
+  const flat = heapRangeMB < 5 && Math.abs(heapSlopeMBperMin) < 1 && rssSlopeMBperMin < 5 && socketRange <= 10 && bounded;
   const summary = {
     date: new Date().toISOString(),
     node: process.version,
     seconds,
     connections,
+    keys: distinctKeys ? 'a distinct API key per request' : 'one API key',
     requests: result.requests.total,
     requestsPerSecond: Math.round(result.requests.average),
     latencyMs: { p50: result.latency.p50, p99: result.latency.p99 },
@@ -124,12 +133,14 @@ export async function soak(): Promise<boolean> {
     afterWarmup: {
       heapMB: { min: +Math.min(...steady.map((s) => s.heapMB)).toFixed(1), max: +Math.max(...steady.map((s) => s.heapMB)).toFixed(1) },
       heapSlopeMBperMinute: +heapSlopeMBperMin.toFixed(3),
-      rssMB: { max: +Math.max(...steady.map((s) => s.rssMB)).toFixed(1) },
+      rssMB: { min: +Math.min(...steady.map((s) => s.rssMB)).toFixed(1), max: +Math.max(...steady.map((s) => s.rssMB)).toFixed(1) },
+      rssSlopeMBperMinute: +rssSlopeMBperMin.toFixed(3),
       openSockets: { min: Math.min(...steady.map((s) => s.sockets)), max: Math.max(...steady.map((s) => s.sockets)) },
     },
     oneSecondAfterLoad: { heapMB: +after.heapMB.toFixed(1), openSockets: after.sockets },
+    perKeyStructures: { largestSeen: largest, atEnd: after.perKey, bound: 10_000 },
     flat,
-    samples: samples.map((s) => ({ t: +s.t.toFixed(1), heapMB: +s.heapMB.toFixed(2), rssMB: +s.rssMB.toFixed(1), sockets: s.sockets })),
+    samples: samples.map((s) => ({ t: +s.t.toFixed(1), heapMB: +s.heapMB.toFixed(2), rssMB: +s.rssMB.toFixed(1), sockets: s.sockets, ...s.perKey })),
   };
   mkdirSync('bench/results', { recursive: true });
   writeFileSync('bench/results/soak.json', `${JSON.stringify(summary, null, 2)}\n`);

@@ -53,6 +53,8 @@ export interface PageCacheStats {
   /** Body bytes held now. */
   bytes: number;
   entries: number;
+  /** Keys the doorkeeper remembers (bounded at 10,000); absent for a shared store. */
+  keysSeen?: number;
 }
 
 /**
@@ -131,7 +133,7 @@ export class PageCache implements PageStore {
   }
 
   stats(): PageCacheStats {
-    return { hits: this.hits, misses: this.misses, bytes: this.entries.calculatedSize, entries: this.entries.size };
+    return { hits: this.hits, misses: this.misses, bytes: this.entries.calculatedSize, entries: this.entries.size, keysSeen: this.seen.size };
   }
 
   /** Fresh pages of `key`'s list under `filter`, newest first. */

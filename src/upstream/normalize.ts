@@ -323,13 +323,15 @@ function segmentsFromArray(entries: unknown[], warn: Warn): TranscriptSegment[] 
       warn('transcript', `segment ${index} skipped: text is ${describeType(entry.text)}, not a string`);
       return;
     }
-    const seconds = readEpochSeconds(entry.timestamp, index, warn);
+    // One Date per segment: the check that the timestamp is readable makes the Date it keeps.
+    const timestamp = readSegmentTime(entry.timestamp, index, warn);
+    const seconds = timestamp === null ? null : (entry.timestamp as number);
     if (seconds !== null && firstSeconds === null) firstSeconds = seconds;
     segments.push({
       text: entry.text,
       sender: typeof entry.sender === 'string' ? senderFromArray(entry.sender) : 'UNKNOWN',
       kind: typeof entry.type === 'string' ? entry.type : null,
-      timestamp: seconds === null ? null : dateFromEpochSeconds(seconds),
+      timestamp,
       // Computed from the raw floats, which carry microseconds; rounding removes float noise such as 2.5741389.
       offsetSeconds: seconds === null || firstSeconds === null ? null : roundToMicros(seconds - firstSeconds),
     });
@@ -342,9 +344,11 @@ function senderFromArray(sender: string): TranscriptSender {
   return key === 'bot' ? 'BOT' : key === 'human' ? 'HUMAN' : 'UNKNOWN';
 }
 
-function readEpochSeconds(raw: unknown, index: number, warn: Warn): number | null {
+/** The segment's time as a Date; null (with a warning when something unreadable was sent) otherwise. */
+function readSegmentTime(raw: unknown, index: number, warn: Warn): Date | null {
   if (raw === undefined || raw === null) return null;
-  if (typeof raw === 'number' && dateFromEpochSeconds(raw) !== null) return raw;
+  const date = typeof raw === 'number' ? dateFromEpochSeconds(raw) : null;
+  if (date !== null) return date;
   warn('transcript', `segment ${index}: timestamp is ${describeType(raw)}, not epoch seconds; using null`);
   return null;
 }

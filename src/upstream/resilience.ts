@@ -3,14 +3,14 @@
  * and a circuit breaker per origin (per-key budgets, queues and pauses live in scheduler.ts). Defaults
  * follow reliability.md §2. API keys are only ever held as a hash (`keyId`), never as text.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { UpstreamUnavailableError } from '../errors.js';
 
 export type Clock = () => number;
 
 /** A stable, non-reversible id for an API key, for per-key state and logs. */
 export function keyId(token: string): string {
-  return createHash('sha256').update(token).digest('base64url').slice(0, 16);
+  return hash('sha256', token, 'base64url').slice(0, 16);
 }
 
 /** Counts in one-second buckets over a sliding window; buckets older than the window are dropped as it slides. */
@@ -109,6 +109,10 @@ export class CircuitBreaker {
   private readonly failures: SlidingCounter;
   /** Key hash -> time of its last failure in the window. */
   private readonly failingKeys = new Map<string, number>();
+  /** How many keys failed within the window, for the soak's report of per-key state. */
+  get failingKeyCount(): number {
+    return this.failingKeys.size;
+  }
   private openedAt: number | null = null;
   private probing = false;
   constructor(

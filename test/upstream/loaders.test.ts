@@ -30,7 +30,7 @@ function recordingClient(
       if (options.failing?.includes(id)) throw new UpstreamUnavailableError('down');
       return options.missing?.includes(id) ? null : { body: record(id), bytes: 100 };
     },
-    stats: () => ({ breaker: 'closed', inFlight, scheduler: { keys: 0, queued: 0, inFlight, refused: 0 } }),
+    stats: () => ({ breaker: 'closed', breakerKeys: 0, inFlight, scheduler: { keys: 0, queued: 0, inFlight, refused: 0 } }),
     probe: async () => true,
     close: async () => {},
   };
