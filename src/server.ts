@@ -134,11 +134,11 @@ const usePrivateResponses: Plugin = {
  * (`REDIS_URL`) it also says whether that answers; without it the gateway still serves, on its own state
  * (200, `"status":"degraded"`, `"sharedStore":"unavailable"`; issue 12).
  */
-function useHealthEndpoints(client: UpstreamClient, shared: SharedStore | null): Plugin {
+function useHealthEndpoints(client: UpstreamClient, shared: SharedStore | null, clock: Clock): Plugin {
   let cached: { at: number; ready: boolean } | null = null;
   const ready = async () => {
     if (client.stats().breaker === 'open') return false;
-    if (!cached || Date.now() - cached.at > 5_000) cached = { at: Date.now(), ready: await client.probe() };
+    if (!cached || clock.now() - cached.at > 5_000) cached = { at: clock.now(), ready: await client.probe() };
     return cached.ready;
   };
   return {
@@ -351,7 +351,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   // Every check runs before execution, so a rejected request never reaches the upstream.
   // yoga's Plugin type is invariant in its context; these plugins use only the initial context.
   const protections: Plugin<Record<string, any>>[] = [
-    useHealthEndpoints(client, shared),
+    useHealthEndpoints(client, shared, clock),
     useTracing(),
     ...(metrics ? [metrics.plugin] : []),
     useRequestLogging(logger),

@@ -4,6 +4,7 @@ import { parseRateLimits } from '../src/upstream/budget.js';
 import { keyId } from '../src/upstream/resilience.js';
 import { CallIdsPageDocument } from './gql/graphql.js';
 import { closedPort, startTestGateway, type TestGateway } from './support/gateway.js';
+import { ManualClock } from './support/clock.js';
 
 let gw: TestGateway | undefined;
 afterEach(async () => {
@@ -100,6 +101,20 @@ describe('liveness and readiness', () => {
     expect(await ready.json()).toEqual({ status: 'ready', circuit: 'closed' });
     // The probe carries no credential.
     expect(gw.upstream().at(-1)?.authorization).toBeNull();
+  });
+
+  it('asks the upstream at most once per 5 s, on the injected clock: load balancers polling every second cost one probe', async () => {
+    const clock = new ManualClock();
+    gw = await startTestGateway({ clock });
+    const probes = () => gw!.upstream().filter((r) => r.authorization === null).length;
+    expect((await gw.gateway.fetch('http://gw/health/ready')).status).toBe(200);
+    expect(probes()).toBe(1);
+    await clock.advance(5_000);
+    expect((await gw.gateway.fetch('http://gw/health/ready')).status).toBe(200);
+    expect(probes()).toBe(1);
+    await clock.advance(1);
+    expect((await gw.gateway.fetch('http://gw/health/ready')).status).toBe(200);
+    expect(probes()).toBe(2);
   });
 
   it('not ready (503) when the upstream cannot be reached, but still live', async () => {

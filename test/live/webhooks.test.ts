@@ -92,9 +92,9 @@ describe('webhooks', () => {
     expect(reads.map((r) => [r.path, r.authorization])).toEqual([
       [`/api/user/calls/${call.raw.id}`, `Bearer ${DEMO_TOKEN}`],
     ]);
+    // Real time, with a generous bound: the re-read crosses a real socket and the event an SSE stream, and
+    // no timer of the gateway is on that path (the poller is ten minutes away, so the event is the webhook's).
     const results = await subscriber.waitForResults(before + 1, 1_000);
-    const elapsed = Date.now() - started;
-    expect(elapsed).toBeLessThan(1_000);
     const event = results.at(-1)!;
     expect(event.sseId).toBe(answer.body.eventId);
     // The upstream's status, not the payload's "busy".

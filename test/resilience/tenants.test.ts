@@ -170,6 +170,8 @@ describe('T5: one tenant in trouble', () => {
       const a = mixed.filter((_, i) => i % 2 === 0);
       for (const { response } of b) expect(response.body.errors).toBeUndefined();
       const p95 = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length * 0.95)]!;
+      // Latency itself is the property here (B's requests over real sockets while A's storm runs), so it is
+      // measured in real time, against B's own baseline measured the same way, with a generous bound.
       expect(p95(b.map((x) => x.ms))).toBeLessThan(2 * p95(baseline.map((x) => x.ms)) + 30);
       for (const { response } of a) expect(['UPSTREAM_RATE_LIMITED', 'UNAUTHENTICATED']).toContain(response.body.errors?.[0]?.extensions?.code);
       // Only A's first wave (4 of the 8 concurrent requests) reached the upstream; after the first 429

@@ -5,6 +5,8 @@ import { GatewayError } from '../../src/errors.js';
 import { loadConfig } from '../../src/config.js';
 import { upstreamClientOptions } from '../../src/server.js';
 import { closedPort } from '../support/gateway.js';
+import { ioTurns, ManualClock, realUntil, watch } from '../support/clock.js';
+import type { Clock } from '../../src/clock.js';
 import { parseRetryAfter } from '../../src/upstream/budget.js';
 import {
   type CallOptions,
@@ -48,13 +50,15 @@ beforeEach(() => {
 /** What the client logged at warn, in the last client made by `client()`. */
 let warnings: { details: Record<string, unknown>; message: string }[] = [];
 
-/** The production policy with shorter timings and, unless a test asks, no retries. */
-function client(overrides: Partial<UpstreamClientOptions> = {}): UpstreamClient {
+/** The production policy with shorter timings and, unless a test asks, no retries; on `clock` when given. */
+function client(overrides: Partial<UpstreamClientOptions> = {}, clock?: Clock, random?: () => number): UpstreamClient {
   const defaults = upstreamClientOptions({ ...loadConfig({}), upstreamBaseUrl: base });
   warnings = [];
   return createUpstreamClient(
     { ...defaults, timeoutMs: 2_000, attemptTimeoutMs: 2_000, maxRetries: 0, maxResponseBytes: 64 * 1024, ...overrides },
     { warn: (details, message) => warnings.push({ details, message }) },
+    clock,
+    random,
   );
 }
 const auth: CallOptions = { token: TOKEN, key: 'key-hash', priority: 'interactive' };
@@ -183,26 +187,92 @@ describe('upstream client', () => {
     await new Promise((r) => other.close(r));
   });
 
-  it('gives up at the deadline when the upstream does not answer', async () => {
+  // Deadlines and back-off run on a clock the test moves (src/clock.ts): each rule is checked at the
+  // millisecond it names, and nothing here depends on how fast the machine is. The attempt timeout is set
+  // well above the deadline so that undici's own timers (real time, per phase) cannot be what fires.
+  it('gives up at the deadline when the upstream does not answer, and not a millisecond before', async () => {
     handler = () => {}; // never answers
-    const c = client({ timeoutMs: 300 });
-    const started = performance.now();
-    expect((await failure(c.listCalls(new URLSearchParams().toString(), auth))).code).toBe('UPSTREAM_TIMEOUT');
-    expect(performance.now() - started).toBeLessThan(1_500);
+    const clock = new ManualClock();
+    const c = client({ timeoutMs: 2_000, attemptTimeoutMs: 8_000 }, clock);
+    const call = watch(clock, c.listCalls(new URLSearchParams().toString(), auth));
+    await realUntil(() => seen.length === 1, 2_000, 'the request');
+    await clock.advance(1_999);
+    await ioTurns();
+    expect(call.settled).toBe(false);
+    await clock.advance(1);
+    await realUntil(() => call.settled, 2_000, 'the answer');
+    expect(call.at).toBe(clock.time);
+    expect((await failure(Promise.reject(call.error))).code).toBe('UPSTREAM_TIMEOUT');
+    expect(seen).toHaveLength(1);
     await c.close();
   });
 
-  it('a body that drips slower than the deadline is cut at the deadline', async () => {
-    handler = (_req, res) => {
+  it('a body that keeps dripping (undici times bodies between chunks, so never cuts it) is cut at the deadline, and its socket closed', async () => {
+    let chunks = 0;
+    let closed = false;
+    handler = (req, res) => {
+      req.socket.on('close', () => (closed = true));
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write('{"data":[');
-      const drip = setInterval(() => (res.destroyed ? clearInterval(drip) : res.write(' ')), 100);
+      const drip = setInterval(() => (res.destroyed ? clearInterval(drip) : (res.write(' '), chunks++)), 20);
       res.on('close', () => clearInterval(drip));
     };
-    const c = client({ timeoutMs: 400 });
-    const started = performance.now();
-    expect((await failure(c.listCalls(new URLSearchParams().toString(), auth))).code).toBe('UPSTREAM_TIMEOUT');
-    expect(performance.now() - started).toBeLessThan(1_500);
+    const clock = new ManualClock();
+    const c = client({ timeoutMs: 2_000, attemptTimeoutMs: 8_000 }, clock);
+    const call = watch(clock, c.listCalls(new URLSearchParams().toString(), auth));
+    await clock.advance(1_999);
+    // The body is flowing: the call is still waiting for its end, not stuck before the headers.
+    await realUntil(() => chunks >= 3, 2_000, 'three chunks');
+    expect(call.settled).toBe(false);
+    await clock.advance(1);
+    await realUntil(() => call.settled, 2_000, 'the answer');
+    expect(call.at).toBe(clock.time);
+    expect((await failure(Promise.reject(call.error))).code).toBe('UPSTREAM_TIMEOUT');
+    await realUntil(() => closed, 2_000, 'the socket closing');
+    await c.close();
+  });
+
+  it('retries a 503 only once its full-jitter back-off has passed on the clock (250 ms, then 500 ms, at the top of their range)', async () => {
+    handler = reply(503, '{"message":"Server Error"}');
+    const clock = new ManualClock();
+    // random() just under 1: the longest back-offs the policy allows, floor(0.999 x 250 x 2^n) = 249, 499 ms.
+    const c = client({ timeoutMs: 20_000, attemptTimeoutMs: 8_000, maxRetries: 2 }, clock, () => 0.999);
+    const call = watch(clock, c.listCalls(new URLSearchParams().toString(), auth));
+    await realUntil(() => seen.length === 1, 2_000, 'the first attempt');
+    await clock.advance(248);
+    await ioTurns(20);
+    expect(seen).toHaveLength(1);
+    await clock.advance(1);
+    await realUntil(() => seen.length === 2, 2_000, 'the first retry');
+    await clock.advance(498);
+    await ioTurns(20);
+    expect(seen).toHaveLength(2);
+    await clock.advance(1);
+    await realUntil(() => call.settled, 2_000, 'the answer');
+    expect(seen).toHaveLength(3);
+    expect(call.at).toBe(clock.time);
+    expect((await failure(Promise.reject(call.error))).code).toBe('UPSTREAM_UNAVAILABLE');
+    await c.close();
+  });
+
+  it('cuts an attempt at the attempt timeout and retries within the deadline', async () => {
+    let attempts = 0;
+    handler = (req, res) => {
+      // The first attempt hangs; the retry is answered.
+      if (attempts++ > 0) reply(200, '{"data":[]}')(req, res);
+    };
+    const clock = new ManualClock();
+    const c = client({ timeoutMs: 20_000, attemptTimeoutMs: 8_000, maxRetries: 1 }, clock, () => 0);
+    const call = watch(clock, c.listCalls(new URLSearchParams().toString(), auth));
+    await realUntil(() => seen.length === 1, 2_000, 'the first attempt');
+    await clock.advance(7_999);
+    await ioTurns(20);
+    expect(seen).toHaveLength(1);
+    await clock.advance(1);
+    await realUntil(() => call.settled, 2_000, 'the answer');
+    expect(call.error).toBeUndefined();
+    expect(seen).toHaveLength(2);
+    expect(call.at).toBe(clock.time);
     await c.close();
   });
 
