@@ -8,7 +8,7 @@ import { createSchema, createYoga } from 'graphql-yoga';
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger, yogaLogging } from '../../src/logging.js';
-import { maskError } from '../../src/server.js';
+import { maskError } from '../../src/mask-error.js';
 import { DEMO_TOKEN } from '../../src/simulator/data.js';
 import { print } from 'graphql';
 import { CallsPageDocument } from '../gql/graphql.js';

@@ -117,8 +117,7 @@ describe('upstream faults (reliability.md §6)', () => {
     const pauseMs = 400;
     gw = await startTestGateway({
       simulator: { faults: (r) => (r.authorization === `Bearer ${DEMO_TOKEN}` ? respond(503) : undefined) },
-      config: { upstreamBreakerOpenMs: pauseMs },
-      upstream: { retryBaseMs: 5, retryCapMs: 10 },
+      upstream: { retryBaseMs: 5, retryCapMs: 10, breaker: { openMs: pauseMs } },
     });
     const durations: number[] = [];
     for (let i = 0; i < 20; i++) {
@@ -150,8 +149,7 @@ describe('upstream faults (reliability.md §6)', () => {
     const keys = Array.from({ length: 10 }, (_, i) => `outage-key-${i}`);
     gw = await startTestGateway({
       simulator: { tenants: Object.fromEntries(keys.map((k) => [k, demoCalls()])), faults: () => respond(503) },
-      config: { upstreamBreakerOpenMs: openMs },
-      upstream: { retryBaseMs: 5, retryCapMs: 10 },
+      upstream: { retryBaseMs: 5, retryCapMs: 10, breaker: { openMs } },
     });
     const started = Date.now();
     const clientRequests = 60;
