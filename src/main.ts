@@ -58,7 +58,7 @@ function closeServer(server: Server | null): Promise<void> {
 /** Says at start-up why production serves no /metrics, so that a 404 there is no riddle. */
 function metricsNotice(config: Config, logger: ReturnType<typeof createLogger>): void {
   if (config.metrics && metricsPlacement(config) === 'off') {
-    logger.warn('no /metrics: production serves it only with METRICS_PORT or METRICS_TOKEN (or set METRICS=false)');
+    logger.warn('no /metrics: production serves it only with METRICS_PORT or METRICS_TOKEN');
   }
 }
 

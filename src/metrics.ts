@@ -58,7 +58,7 @@ export interface GatewayMetrics {
  */
 export type MetricsPlacement = 'main-port' | 'metrics-port' | 'off';
 
-/** Decides the placement from the settings (README, Configuration: `METRICS`, `METRICS_PORT`, `METRICS_TOKEN`). */
+/** Decides the placement from the settings (README, Operating it: `METRICS_PORT`, `METRICS_TOKEN`; `metrics` is off only in tests). */
 export function metricsPlacement(
   config: Pick<Config, 'metrics' | 'metricsPort' | 'metricsToken' | 'production'>,
 ): MetricsPlacement {

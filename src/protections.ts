@@ -31,19 +31,19 @@ import {
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 
 export interface QueryLimits {
-  /** `MAX_REQUEST_BYTES`. @default 262144 */
+  /** Fixed (config.ts `FIXED`): request body bytes. 262144 */
   maxRequestBytes: number;
-  /** `MAX_QUERY_LENGTH`: characters of the document. @default 15000 */
+  /** Fixed: characters of the document. 15000 */
   maxQueryLength: number;
-  /** `MAX_QUERY_TOKENS`. @default 1000 */
+  /** Fixed: tokens of the document. 1000 */
   maxTokens: number;
-  /** `MAX_QUERY_DEPTH`: nesting of fields, fragments flattened. @default 6 */
+  /** Fixed: nesting of fields, fragments flattened. 6 */
   maxDepth: number;
-  /** `MAX_QUERY_ALIASES`. @default 10 */
+  /** Fixed: aliases. 10 */
   maxAliases: number;
-  /** `MAX_QUERY_DIRECTIVES`. @default 10 */
+  /** Fixed: directives. 10 */
   maxDirectives: number;
-  /** `MAX_ROOT_FIELDS`: top-level fields of one operation. @default 5 */
+  /** Fixed: top-level fields of one operation. 5 */
   maxRootFields: number;
   /**
    * `MAX_QUERY_COST`: one per field, multiplied by the page size under `calls` (a page of 100 with every field
