@@ -172,7 +172,7 @@ export const FIXED = {
 
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { QueryLimits } from './protections.js';
+import type { QueryLimits } from './plugins/document-limits.js';
 import { DOCUMENTED_RATE_LIMITS, parseRateLimits, type RateWindow } from './upstream/budget.js';
 
 export class ConfigError extends Error {

@@ -30,7 +30,9 @@ import { usePrivateResponses } from './plugins/private-responses.js';
 import { useSubgraphSecret } from './plugins/subgraph-secret.js';
 import { operationNamesOf, useTrustedDocuments } from './plugins/trusted-documents.js';
 import { useUpstreamExtension } from './plugins/upstream-extension.js';
-import { useCostLimit, useDocumentLimits, useRequestBodyLimit } from './protections.js';
+import { useCostLimit } from './plugins/cost-limit.js';
+import { useDocumentLimits } from './plugins/document-limits.js';
+import { useRequestBodyLimit } from './plugins/request-body-limit.js';
 import { schema, subgraphSchemaWith } from './schema/index.js';
 import { SharedBudget } from './shared/budget.js';
 import { SharedPageCache } from './shared/cache.js';
@@ -191,7 +193,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     landingPage: false,
     batching: false,
     multipart: false,
-    // Our own cap (protections.ts) reads the body once with a limit; yoga's pipes every body through a
+    // Our own cap (plugins/request-body-limit.ts) reads the body once with a limit; yoga's pipes every body through a
     // TransformStream, which cost about 7% of the CPU of a small query (issue 5 profile).
     maxRequestBodySize: false,
     healthCheckEndpoint: '/health',
