@@ -1,79 +1,85 @@
 /**
- * Every setting of the gateway, read from the environment once at start-up and validated there: a bad
- * value stops the process with a message naming the variable. Only this module and main.ts read process.env.
+ * Every setting of the gateway. The ones an operator would plausibly change are read from the environment
+ * once at start-up and validated there: a bad value stops the process with a message naming the variable.
+ * The rest are fixed below (`FIXED`), each with its reason; they stay fields of `Config` only so that tests
+ * can build a gateway with other values (`createGateway(config)`). The upstream's retry, timeout and breaker
+ * constants are in upstream-policy.ts. Only this module and main.ts read process.env.
  */
 
 export interface Config {
+  // Server and processes
   /** `PORT`. @default 4000 */
   port: number;
-  /** `HOST`. @default 127.0.0.1 */
+  /** `HOST`: interface to listen on. @default 127.0.0.1 */
   host: string;
   /** `WORKERS`: processes serving on the one port (Node cluster); `auto` is one per core. @default 1 */
   workers: number;
+  /** `NODE_ENV` is `production`: switches the defaults of GraphiQL, introspection and CORS, requires the secrets, places /metrics. */
+  production: boolean;
+  /** `LOG_LEVEL`: pino level. @default info */
+  logLevel: string;
+
+  // The upstream
   /** `UPSTREAM_BASE_URL`, e.g. https://app.famulor.de/api; null starts the embedded simulator (demo). @default null */
   upstreamBaseUrl: string | null;
   /** `UPSTREAM_TIMEZONE`: IANA zone of the upstream's zone-less `Y-m-d H:i:s` timestamps. @default UTC */
   upstreamTimezone: string;
-  /** `UPSTREAM_TIMEOUT_MS`: total deadline of one upstream request. @default 20000 */
+  /** `UPSTREAM_TIMEOUT_MS`: total deadline of one upstream request, all attempts included. @default 20000 */
   upstreamTimeoutMs: number;
-  /** `UPSTREAM_ATTEMPT_TIMEOUT_MS`: deadline of one attempt. @default 8000 */
-  upstreamAttemptTimeoutMs: number;
-  /** `UPSTREAM_CONNECT_TIMEOUT_MS`: TCP/TLS connect timeout. @default 3000 */
-  upstreamConnectTimeoutMs: number;
-  /** `UPSTREAM_MAX_RETRIES`: retries of a failed GET (connection errors, 502/503/504, 429). @default 2 */
-  upstreamMaxRetries: number;
-  /** `UPSTREAM_CONCURRENCY`: upstream requests in flight, all API keys together. @default 64 */
-  upstreamConcurrency: number;
-  /** `UPSTREAM_CONCURRENCY_PER_KEY`: upstream requests in flight for one API key. @default 8 */
-  upstreamConcurrencyPerKey: number;
-  /** `UPSTREAM_QUEUE_TIMEOUT_MS`: how long a request may wait for a free slot. @default 2000 */
-  upstreamQueueTimeoutMs: number;
-  /** `UPSTREAM_BREAKER_OPEN_MS`: how long the circuit stays open before one probe. @default 15000 */
-  upstreamBreakerOpenMs: number;
-  /** `UPSTREAM_COALESCE`: identical upstream requests in flight from one API key are made once. @default true */
-  upstreamCoalesce: boolean;
-  /** `UPSTREAM_CONNECTIONS`: sockets to the upstream origin. @default 32 */
-  upstreamConnections: number;
-  /** `UPSTREAM_MAX_RESPONSE_BYTES`: larger upstream bodies are refused. @default 5242880 */
-  upstreamMaxResponseBytes: number;
-  /**
-   * `UPSTREAM_RATE_LIMITS`: each API key's upstream budget, windows that all apply at once
-   * (upstream-contract §5.3). @default 100/60s,20/10s
-   */
-  upstreamRateLimits: RateWindow[];
-  /** `UPSTREAM_CACHE_TTL_MS`: how long upstream answers are served from memory, per key; 0 turns the cache off. @default 5000 */
-  upstreamCacheTtlMs: number;
-  /** `UPSTREAM_CACHE_MAX_BYTES`: upstream body bytes the page cache keeps at most. @default 16777216 */
-  upstreamCacheMaxBytes: number;
-  /** `UPSTREAM_DEBUG_EXTENSION`: add `extensions.upstream` (requests, cache hits, queue wait) to responses; never in production. @default false */
-  upstreamDebugExtension: boolean;
-  /** `PAGE_SIZE_DEFAULT`: page size when neither `first` nor `last` is given. @default 20 */
-  pageSizeDefault: number;
-  /** `PAGE_SIZE_MAX`: largest `first`/`last`. @default 100 */
-  pageSizeMax: number;
-  /** `DRIFT_SEARCH_ROWS`: rows searched on each side when a cursor's call moved. @default 200 */
-  driftSearchRows: number;
-  /** `STATS_MAX_CALLS`: calls `callStats` reads at most; beyond that it says `complete: false`. @default 10000 */
-  statsMaxCalls: number;
-  /** `STATS_TTL_MS`: identical `callStats` of the same caller within this time reuse the result. @default 10000 */
-  statsTtlMs: number;
-  /** `CALL_LOOKUP_CONCURRENCY`: `GET /user/calls/{id}` in flight at once per operation. @default 8 */
-  callConcurrency: number;
-  /**
-   * `CURSOR_SECRET`: signs cursors; set it (same value on every replica) so cursors cannot be forged. Required
-   * with 32+ characters in production (issue 11 item 9). @default a built-in value outside production
-   */
-  cursorSecret: string;
-  /** `CORS_ORIGINS`: comma-separated allowed origins, or `*`. @default `*` outside production, none in production */
-  corsOrigins: string[] | '*';
-  /** `GRAPHIQL`: serve GraphiQL on GET /graphql. @default true outside production */
-  graphiql: boolean;
+
+  // Callers and their keys
   /** `UPSTREAM_API_KEY`: single-tenant mode; this key is used upstream instead of the callers'. @default null */
   upstreamApiKey: string | null;
   /** `GATEWAY_API_KEYS`: comma-separated keys callers must present in single-tenant mode. */
   gatewayApiKeys: string[];
   /** `ALLOW_ANONYMOUS`: in single-tenant mode, serve callers without credentials with the server's key. @default false */
   allowAnonymous: boolean;
+
+  // The upstream budget and cache
+  /**
+   * `UPSTREAM_RATE_LIMITS`: each API key's upstream budget, windows that all apply at once
+   * (upstream-contract §5.3). @default 100/60s,20/10s
+   */
+  upstreamRateLimits: RateWindow[];
+  /** `UPSTREAM_CONCURRENCY_PER_KEY`: upstream requests in flight for one API key. @default 8 */
+  upstreamConcurrencyPerKey: number;
+  /** `UPSTREAM_QUEUE_TIMEOUT_MS`: how long a request may wait for budget or a free slot. @default 2000 */
+  upstreamQueueTimeoutMs: number;
+  /** `UPSTREAM_CACHE_TTL_MS`: how long upstream answers are served from memory, per key; 0 turns the cache off. @default 5000 */
+  upstreamCacheTtlMs: number;
+  /** `UPSTREAM_CACHE_MAX_BYTES`: upstream body bytes the page cache keeps at most (the process's memory). @default 16777216 */
+  upstreamCacheMaxBytes: number;
+  /** Fixed: identical upstream requests in flight from one API key are made once (tests turn it off). */
+  upstreamCoalesce: boolean;
+
+  // Pagination and statistics
+  /** `PAGE_SIZE_MAX`: largest `first`/`last`. @default 100 */
+  pageSizeMax: number;
+  /** Fixed: page size when neither `first` nor `last` is given, 20 (at most `PAGE_SIZE_MAX`). */
+  pageSizeDefault: number;
+  /** `STATS_MAX_CALLS`: calls `callStats` reads at most; beyond that it says `complete: false`. @default 10000 */
+  statsMaxCalls: number;
+  /** Fixed: identical `callStats` of the same caller within this time reuse the result. */
+  statsTtlMs: number;
+  /** Fixed: rows searched on each side when a cursor's call moved. */
+  driftSearchRows: number;
+  /** Fixed: `GET /user/calls/{id}` in flight at once per operation. */
+  callConcurrency: number;
+  /**
+   * `CURSOR_SECRET`: signs cursors; set it (same value on every replica) so cursors cannot be forged. Required
+   * with 32+ characters in production (issue 11 item 9). @default a built-in value outside production
+   */
+  cursorSecret: string;
+
+  // Requests: limits and browser-facing behaviour
+  /** Request and document limits: `MAX_QUERY_COST` and `MAX_LOOKUP_IDS` from the environment, the rest fixed. */
+  limits: QueryLimits;
+  /** `CORS_ORIGINS`: comma-separated allowed origins, or `*`. @default `*` outside production, none in production */
+  corsOrigins: string[] | '*';
+  /** `CSRF_PREVENTION`: GET and non-JSON requests need a preflight header (403 `CSRF_REQUIRED` otherwise). @default true */
+  csrfPrevention: boolean;
+  /** `GRAPHIQL`: serve GraphiQL on GET /graphql. @default true outside production */
+  graphiql: boolean;
   /** `INTROSPECTION`: answer introspection queries; off also hides "Did you mean" suggestions. @default true outside production */
   introspection: boolean;
   /**
@@ -83,13 +89,13 @@ export interface Config {
   trustedDocuments: Record<string, string> | null;
   /** `GRAPHQL_JIT`: execute public operations with graphql-jit (compiled per document). @default true */
   graphqlJit: boolean;
-  /** `CSRF_PREVENTION`: GET and non-JSON requests need an `X-GraphQL-Yoga-CSRF` header. @default true */
-  csrfPrevention: boolean;
-  /** Request and document limits (`MAX_REQUEST_BYTES`, `MAX_QUERY_*`, `MAX_ROOT_FIELDS`). */
-  limits: QueryLimits;
+  /** `UPSTREAM_DEBUG_EXTENSION`: add `extensions.upstream` (requests, cache hits, queue wait) to responses; never in production. @default false */
+  upstreamDebugExtension: boolean;
+
+  // Federation
   /** `SUBGRAPH_ENABLED`: serve the Federation 2 subgraph endpoint. @default true */
   subgraphEnabled: boolean;
-  /** `SUBGRAPH_PATH`: where routers reach the subgraph. @default /subgraph */
+  /** Fixed: where routers reach the subgraph, `/subgraph` (a router is configured with any URL). */
   subgraphPath: string;
   /**
    * `SUBGRAPH_SECRET`: when set, the subgraph endpoint requires `X-Subgraph-Secret: <value>`; required in
@@ -102,21 +108,19 @@ export interface Config {
    * (README, "Federation"). @default none
    */
   subgraphNodeTypes: string[];
+
+  // Metrics
   /**
-   * `METRICS`: collect Prometheus metrics and serve them at /metrics, where `metricsPort` and `metricsToken` say
-   * (see metricsPlacement in metrics.ts). @default true
+   * Fixed on: collect Prometheus metrics where `metricsPort` and `metricsToken` say they are served (see
+   * metricsPlacement in metrics.ts; production collects none without either). Tests turn it off.
    */
   metrics: boolean;
   /** `METRICS_PORT`: serve /metrics on this port of HOST instead of the main port (issue 11 item 11). @default null */
   metricsPort: number | null;
   /** `METRICS_TOKEN`: /metrics then requires `Authorization: Bearer <token>` (16+ characters). @default null */
   metricsToken: string | null;
-  /** `LOG_LEVEL`: pino level. @default info */
-  logLevel: string;
-  /** `NODE_ENV` is `production`. */
-  production: boolean;
-  /** `SIMULATOR_RATE_LIMITS`: the demo simulator's per-key limits, e.g. `100/60s,20/10s`; `off` is false. */
-  simulatorRateLimits: string | false;
+
+  // Replicas and live calls
   /**
    * `REDIS_URL`: share budgets, the page cache, pauses, pollers and event logs between replicas and workers
    * through this Redis (`redis://host:port/db`); unset keeps everything in the process. @default null
@@ -131,11 +135,45 @@ export interface Config {
   webhookKeys: Map<string, string>;
 }
 
+/**
+ * The settings that are not variables: nobody running the gateway has a reason to change them, and each
+ * one more variable is one more thing to get wrong. Tests pass other values to createGateway.
+ */
+export const FIXED = {
+  /** Coalescing only saves upstream budget and never shares anything between keys: no reason to turn it off. */
+  upstreamCoalesce: true,
+  /** reliability.md §1: default 20; clients that want another size say `first`. */
+  pageSizeDefault: 20,
+  /** Long enough to absorb a dashboard's repeated `callStats`, short enough to stay fresh. */
+  statsTtlMs: 10_000,
+  /** Rows searched on each side of a moved cursor anchor: two upstream pages of 100 each way. */
+  driftSearchRows: 200,
+  /** Lookups of one operation in flight at once: the per-key bulkhead (`UPSTREAM_CONCURRENCY_PER_KEY`) is the real bound. */
+  callConcurrency: 8,
+  /** A router is configured with the subgraph's full URL, so its path needs no setting. */
+  subgraphPath: '/subgraph',
+  /** Whether metrics are collected follows from where they are served (`METRICS_PORT`, `METRICS_TOKEN`). */
+  metrics: true,
+  /**
+   * The document limits of reliability.md §1 (graphql-armor's baseline; depth 6 where our deepest real query
+   * is 5). They bound what a document may ask, which the schema fixes; the cost and the lookups, which grow
+   * with what a client asks for, are variables.
+   */
+  limits: {
+    maxRequestBytes: 256 * 1024,
+    maxQueryLength: 15_000,
+    maxTokens: 1_000,
+    maxDepth: 6,
+    maxAliases: 10,
+    maxDirectives: 10,
+    maxRootFields: 5,
+  },
+} as const;
+
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { QueryLimits } from './protections.js';
+import type { QueryLimits } from './plugins/document-limits.js';
 import { DOCUMENTED_RATE_LIMITS, parseRateLimits, type RateWindow } from './upstream/budget.js';
-import { DEFAULT_RATE_LIMITS, parseRateLimits as parseSimulatorRateLimits } from './simulator/throttle.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -197,7 +235,6 @@ function upstreamRateLimits(env: Env): RateWindow[] {
   }
 }
 
-/** `SIMULATOR_RATE_LIMITS`, checked with the simulator's own parser; `off` turns the limits off. */
 /** `REDIS_URL`: a redis:// or rediss:// URL. */
 function redisUrl(env: Env): string | null {
   const raw = env.REDIS_URL?.trim() || null;
@@ -236,13 +273,33 @@ function webhookKeys(env: Env, upstreamApiKey: string | null): Map<string, strin
   return keys;
 }
 
-function simulatorRateLimits(env: Env): string | false {
-  const raw = env.SIMULATOR_RATE_LIMITS?.trim() || DEFAULT_RATE_LIMITS;
-  try {
-    return parseSimulatorRateLimits(raw).length === 0 ? false : raw;
-  } catch (error) {
-    throw new ConfigError('SIMULATOR_RATE_LIMITS', `${(error as Error).message}, or "off"`);
+/** `HOST`: a host name or an IP address (IPv6 without brackets), as `server.listen` takes it. */
+function host(env: Env): string {
+  const raw = env.HOST?.trim() || '127.0.0.1';
+  if (!/^[A-Za-z0-9.:_-]{1,253}$/.test(raw)) {
+    throw new ConfigError('HOST', `must be a host name or an IP address such as 0.0.0.0 or ::, got "${raw}"`);
   }
+  return raw;
+}
+
+/** `CORS_ORIGINS`: `*`, or origins as browsers send them (`https://app.example.com`, no path). */
+function corsOrigins(env: Env, production: boolean): string[] | '*' {
+  const raw = env.CORS_ORIGINS?.trim();
+  if (!raw) return production ? [] : '*';
+  if (raw === '*') return '*';
+  const origins = raw.split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of origins) {
+    let url: URL | null = null;
+    try {
+      url = new URL(origin);
+    } catch {
+      // reported below
+    }
+    if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== origin) {
+      throw new ConfigError('CORS_ORIGINS', `"${origin}" is not an origin such as https://app.example.com (scheme, host and port only)`);
+    }
+  }
+  return origins;
 }
 
 /**
@@ -273,7 +330,12 @@ function productionSecrets(env: Env, subgraphEnabled: boolean, subgraphSecret: s
 }
 
 export function loadConfig(env: Env): Config {
-  const production = env.NODE_ENV === 'production';
+  // A misspelt `production` would quietly mean development: open /metrics, GraphiQL, no required secrets.
+  const nodeEnv = env.NODE_ENV?.trim() || 'development';
+  if (!['production', 'development', 'test'].includes(nodeEnv)) {
+    throw new ConfigError('NODE_ENV', `must be production, development or test; got "${nodeEnv}"`);
+  }
+  const production = nodeEnv === 'production';
   const upstreamBaseUrl = env.UPSTREAM_BASE_URL?.trim() || null;
   if (upstreamBaseUrl !== null) {
     let url: URL;
@@ -294,9 +356,6 @@ export function loadConfig(env: Env): Config {
     throw new ConfigError('UPSTREAM_TIMEZONE', `is not an IANA time zone (e.g. UTC, Europe/Berlin), got "${upstreamTimezone}"`);
   }
   const pageSizeMax = integer(env, 'PAGE_SIZE_MAX', 100, 1, 1000);
-  const pageSizeDefault = integer(env, 'PAGE_SIZE_DEFAULT', 20, 1, 1000);
-  if (pageSizeDefault > pageSizeMax) throw new ConfigError('PAGE_SIZE_DEFAULT', `must not exceed PAGE_SIZE_MAX (${pageSizeMax})`);
-  const origins = env.CORS_ORIGINS?.trim();
   const logLevel = env.LOG_LEVEL?.trim() || 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', `must be one of fatal, error, warn, info, debug, trace, silent; got "${logLevel}"`);
@@ -311,10 +370,6 @@ export function loadConfig(env: Env): Config {
     throw new ConfigError(gatewayApiKeys.length > 0 ? 'GATEWAY_API_KEYS' : 'ALLOW_ANONYMOUS', 'only applies with UPSTREAM_API_KEY (single-tenant mode)');
   }
   if (gatewayApiKeys.some((k) => k.length < 16)) throw new ConfigError('GATEWAY_API_KEYS', 'each key must be at least 16 characters');
-  const subgraphPath = env.SUBGRAPH_PATH?.trim() || '/subgraph';
-  if (!/^\/[A-Za-z0-9._~\/-]*$/.test(subgraphPath) || subgraphPath === '/graphql' || subgraphPath === '/health') {
-    throw new ConfigError('SUBGRAPH_PATH', `must be a path such as /subgraph, other than /graphql and /health; got "${subgraphPath}"`);
-  }
   const subgraphSecret = env.SUBGRAPH_SECRET || null;
   const nodeTypeList = (env.SUBGRAPH_NODE_TYPES ?? '').split(',').map((t) => t.trim()).filter(Boolean);
   const subgraphNodeTypes = [...new Set(nodeTypeList)];
@@ -341,62 +396,48 @@ export function loadConfig(env: Env): Config {
   }
   return {
     port,
+    host: host(env),
     workers,
-    host: env.HOST?.trim() || '127.0.0.1',
+    production,
+    logLevel,
     upstreamBaseUrl,
     upstreamTimezone,
     upstreamTimeoutMs: integer(env, 'UPSTREAM_TIMEOUT_MS', 20_000, 100, 300_000),
-    upstreamAttemptTimeoutMs: integer(env, 'UPSTREAM_ATTEMPT_TIMEOUT_MS', 8_000, 100, 300_000),
-    upstreamConnectTimeoutMs: integer(env, 'UPSTREAM_CONNECT_TIMEOUT_MS', 3_000, 100, 60_000),
-    upstreamMaxRetries: integer(env, 'UPSTREAM_MAX_RETRIES', 2, 0, 5),
-    upstreamConcurrency: integer(env, 'UPSTREAM_CONCURRENCY', 64, 1, 4096),
-    upstreamConcurrencyPerKey: integer(env, 'UPSTREAM_CONCURRENCY_PER_KEY', 8, 1, 1024),
-    upstreamQueueTimeoutMs: integer(env, 'UPSTREAM_QUEUE_TIMEOUT_MS', 2_000, 0, 60_000),
-    upstreamBreakerOpenMs: integer(env, 'UPSTREAM_BREAKER_OPEN_MS', 15_000, 100, 600_000),
-    upstreamCoalesce: flag(env, 'UPSTREAM_COALESCE', true),
-    upstreamConnections: integer(env, 'UPSTREAM_CONNECTIONS', 32, 1, 1024),
-    upstreamMaxResponseBytes: integer(env, 'UPSTREAM_MAX_RESPONSE_BYTES', 5 * 1024 * 1024, 1024, 512 * 1024 * 1024),
-    upstreamRateLimits: upstreamRateLimits(env),
-    upstreamCacheTtlMs: integer(env, 'UPSTREAM_CACHE_TTL_MS', 5_000, 0, 3_600_000),
-    upstreamCacheMaxBytes: integer(env, 'UPSTREAM_CACHE_MAX_BYTES', 16 * 1024 * 1024, 1024, 4 * 1024 * 1024 * 1024),
-    upstreamDebugExtension,
-    pageSizeDefault,
-    pageSizeMax,
-    callConcurrency: integer(env, 'CALL_LOOKUP_CONCURRENCY', 8, 1, 100),
-    driftSearchRows: integer(env, 'DRIFT_SEARCH_ROWS', 200, 0, 1_000),
-    statsMaxCalls: integer(env, 'STATS_MAX_CALLS', 10_000, 100, 100_000),
-    statsTtlMs: integer(env, 'STATS_TTL_MS', 10_000, 0, 600_000),
-    cursorSecret: env.CURSOR_SECRET || DEFAULT_CURSOR_SECRET,
-    corsOrigins: origins ? (origins === '*' ? '*' : origins.split(',').map((o) => o.trim()).filter(Boolean)) : production ? [] : '*',
-    graphiql: flag(env, 'GRAPHIQL', !production),
     upstreamApiKey,
     gatewayApiKeys,
     allowAnonymous,
-    introspection: flag(env, 'INTROSPECTION', !production),
-    trustedDocuments: readTrustedDocuments(env.TRUSTED_DOCUMENTS?.trim() || null),
-    graphqlJit: flag(env, 'GRAPHQL_JIT', true),
-    csrfPrevention: flag(env, 'CSRF_PREVENTION', true),
+    upstreamRateLimits: upstreamRateLimits(env),
+    upstreamConcurrencyPerKey: integer(env, 'UPSTREAM_CONCURRENCY_PER_KEY', 8, 1, 1024),
+    upstreamQueueTimeoutMs: integer(env, 'UPSTREAM_QUEUE_TIMEOUT_MS', 2_000, 0, 60_000),
+    upstreamCacheTtlMs: integer(env, 'UPSTREAM_CACHE_TTL_MS', 5_000, 0, 3_600_000),
+    upstreamCacheMaxBytes: integer(env, 'UPSTREAM_CACHE_MAX_BYTES', 16 * 1024 * 1024, 1024, 4 * 1024 * 1024 * 1024),
+    upstreamCoalesce: FIXED.upstreamCoalesce,
+    pageSizeMax,
+    pageSizeDefault: Math.min(FIXED.pageSizeDefault, pageSizeMax),
+    statsMaxCalls: integer(env, 'STATS_MAX_CALLS', 10_000, 100, 100_000),
+    statsTtlMs: FIXED.statsTtlMs,
+    driftSearchRows: FIXED.driftSearchRows,
+    callConcurrency: FIXED.callConcurrency,
+    cursorSecret: env.CURSOR_SECRET || DEFAULT_CURSOR_SECRET,
     limits: {
-      maxRequestBytes: integer(env, 'MAX_REQUEST_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
-      maxQueryLength: integer(env, 'MAX_QUERY_LENGTH', 15_000, 100, 1_000_000),
-      maxTokens: integer(env, 'MAX_QUERY_TOKENS', 1_000, 50, 100_000),
-      maxDepth: integer(env, 'MAX_QUERY_DEPTH', 6, 2, 50),
-      maxAliases: integer(env, 'MAX_QUERY_ALIASES', 10, 0, 1_000),
-      maxDirectives: integer(env, 'MAX_QUERY_DIRECTIVES', 10, 0, 1_000),
-      maxRootFields: integer(env, 'MAX_ROOT_FIELDS', 5, 1, 100),
+      ...FIXED.limits,
       maxCost: integer(env, 'MAX_QUERY_COST', 5_000, 1, 10_000_000),
       maxLookupIds: integer(env, 'MAX_LOOKUP_IDS', 100, 1, 10_000),
     },
+    corsOrigins: corsOrigins(env, production),
+    csrfPrevention: flag(env, 'CSRF_PREVENTION', true),
+    graphiql: flag(env, 'GRAPHIQL', !production),
+    introspection: flag(env, 'INTROSPECTION', !production),
+    trustedDocuments: readTrustedDocuments(env.TRUSTED_DOCUMENTS?.trim() || null),
+    graphqlJit: flag(env, 'GRAPHQL_JIT', true),
+    upstreamDebugExtension,
     subgraphEnabled,
-    subgraphPath,
+    subgraphPath: FIXED.subgraphPath,
     subgraphSecret,
     subgraphNodeTypes,
-    metrics: flag(env, 'METRICS', true),
+    metrics: FIXED.metrics,
     metricsPort,
     metricsToken,
-    logLevel,
-    production,
-    simulatorRateLimits: simulatorRateLimits(env),
     redisUrl: redisUrl(env),
     livePollIntervalMs: integer(env, 'LIVE_POLL_INTERVAL_MS', 5_000, 500, 600_000),
     webhookKeys: webhookKeys(env, upstreamApiKey),

@@ -3,9 +3,10 @@
  * parts (the upstream client, the logger) are passed in from server.ts and only shared read-only.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Span } from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import { requestStats } from './logging.js';
-import { requestSpan } from './tracing.js';
+import type { RequestLog } from './logging.js';
+import type { OperationTiming } from './metrics.js';
 import type { SizeLimits } from './pagination/arguments.js';
 import type { PageStore } from './upstream/cache.js';
 import type { UpstreamClient } from './upstream/client.js';
@@ -19,6 +20,21 @@ import type { CallTotals } from './upstream/stats.js';
 export interface CallStatsResult extends CallTotals {
   count: number;
   complete: boolean;
+}
+
+/**
+ * yoga's server context: one object per HTTP request, which yoga then extends into the GraphQL context
+ * (`createContext` below adds to it). The plugins keep what they learn about a request here rather than in
+ * maps keyed by the Request, so it lives exactly as long as the request and reaches every hook, from
+ * `onRequest` to `onResponse`, and the resolvers' context.
+ */
+export interface ServerContext {
+  /** useRequestLogging (logging.ts): id, start, operation name and upstream requests, for the log line. */
+  requestLog?: RequestLog;
+  /** useTracing (tracing.ts): the request's span while it records, parent of the upstream spans. */
+  requestSpan?: Span;
+  /** The metrics plugin (metrics.ts): the operation's label, start and outcome. */
+  operationTiming?: OperationTiming;
 }
 
 export interface GatewayContext {
@@ -90,9 +106,9 @@ export function wantsFresh(cacheControl: string | null): boolean {
   return cacheControl !== null && /\b(no-cache|no-store|max-age=0)\b/i.test(cacheControl);
 }
 
-export function createContext(deps: ContextDependencies, request: Request): GatewayContext {
+export function createContext(deps: ContextDependencies, initial: ServerContext & { request: Request }): GatewayContext {
+  const { request, requestLog } = initial;
   const token = deps.resolveToken(request.headers.get('authorization'));
-  const stats = requestStats(request);
   // Hashed once per request: the key's lane in the scheduler, its cache entries, its coalescing.
   const key = token === null ? null : keyId(token);
   return {
@@ -108,10 +124,10 @@ export function createContext(deps: ContextDependencies, request: Request): Gate
       callConcurrency: deps.callConcurrency,
       inFlight: deps.inFlight,
       signal: request.signal,
-      parentSpan: requestSpan(request),
-      onCall: stats
+      parentSpan: initial.requestSpan,
+      onCall: requestLog
         ? () => {
-            stats.upstreamRequests++;
+            requestLog.upstreamRequests++;
           }
         : undefined,
       onWarnings: (warnings) => deps.logger.warn({ warnings }, 'repaired malformed upstream values'),

@@ -9,6 +9,7 @@ import { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
 import type { Plugin, YogaLogger } from 'graphql-yoga';
 import { type Logger, pino } from 'pino';
+import type { ServerContext } from './context.js';
 import { GatewayError } from './errors.js';
 
 /** pino redact paths are case-sensitive, hence both spellings. */
@@ -98,14 +99,14 @@ export function yogaLogging(logger: Logger): YogaLogger {
   };
 }
 
-export interface RequestStats {
+/** What the request log line says about one request; kept on the request's server context (src/context.ts). */
+export interface RequestLog {
   requestId: string;
   started: number;
   operationName: string | null;
+  /** Counted by the context's loaders as they send upstream requests. */
   upstreamRequests: number;
 }
-
-const statsByRequest = new WeakMap<Request, RequestStats>();
 
 /**
  * The operation a request names: `operationName`, else the name of the document's first operation.
@@ -116,28 +117,22 @@ export function operationNameOf(params: { operationName?: string | null; query?:
   return params.operationName ?? /(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/.exec(params.query ?? '')?.[1] ?? null;
 }
 
-/** The running request's counters, shared by the context (which counts upstream requests) and the log line. */
-export function requestStats(request: Request): RequestStats | undefined {
-  return statsByRequest.get(request);
-}
-
 /** An incoming `X-Request-Id` is kept when it looks like an id; otherwise one is made up. */
 function requestIdOf(request: Request): string {
   const given = request.headers.get('x-request-id');
   return given && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
 }
 
-export function useRequestLogging(logger: Logger): Plugin {
+export function useRequestLogging(logger: Logger): Plugin<{}, ServerContext> {
   return {
-    onRequest({ request }) {
-      statsByRequest.set(request, { requestId: requestIdOf(request), started: performance.now(), operationName: null, upstreamRequests: 0 });
+    onRequest({ request, serverContext }) {
+      serverContext.requestLog = { requestId: requestIdOf(request), started: performance.now(), operationName: null, upstreamRequests: 0 };
     },
-    onParams({ params, request }) {
-      const stats = statsByRequest.get(request);
-      if (stats) stats.operationName = operationNameOf(params);
+    onParams({ params, context }) {
+      if (context.requestLog) context.requestLog.operationName = operationNameOf(params);
     },
-    onResponse({ request, response }) {
-      const stats = statsByRequest.get(request);
+    onResponse({ request, response, serverContext }) {
+      const stats = serverContext.requestLog;
       if (!stats) return;
       response.headers.set('x-request-id', stats.requestId);
       const path = new URL(request.url).pathname;

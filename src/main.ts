@@ -33,6 +33,9 @@ function readConfig(): Config {
   }
 }
 
+/** How the primary hands its workers the URL of the demo's simulator (see primary). */
+const DEMO_UPSTREAM_FLAG = '--demo-upstream=';
+
 const shownHost = (host: string) => (host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host);
 
 /** Listens on HOST and resolves with the bound port (0 picks a free one). */
@@ -55,25 +58,26 @@ function closeServer(server: Server | null): Promise<void> {
 /** Says at start-up why production serves no /metrics, so that a 404 there is no riddle. */
 function metricsNotice(config: Config, logger: ReturnType<typeof createLogger>): void {
   if (config.metrics && metricsPlacement(config) === 'off') {
-    logger.warn('no /metrics: production serves it only with METRICS_PORT or METRICS_TOKEN (or set METRICS=false)');
+    logger.warn('no /metrics: production serves it only with METRICS_PORT or METRICS_TOKEN');
   }
 }
 
-/** The demo's upstream: no request log (it would grow without bound), rate limits from SIMULATOR_RATE_LIMITS. */
-const startDemoSimulator = (config: Config) =>
-  startSimulator({ host: '127.0.0.1', port: 0, recordRequests: false, rateLimits: config.simulatorRateLimits });
+/** The demo's upstream: no request log (it would grow without bound), the upstream's documented rate limits. */
+const startDemoSimulator = () => startSimulator({ host: '127.0.0.1', port: 0, recordRequests: false });
 
 /** Supervises the workers: forks them, replaces one that dies, stops them all on a signal. */
 async function primary(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
-  const simulator = config.upstreamBaseUrl === null ? await startDemoSimulator(config) : null;
-  const env = simulator ? { UPSTREAM_BASE_URL: simulator.url, CALLS_GATEWAY_DEMO: '1' } : {};
+  const simulator = config.upstreamBaseUrl === null ? await startDemoSimulator() : null;
+  // The workers learn the demo's upstream from their command line, not from a variable of their own: it is
+  // no setting, only the primary telling its workers where the simulator it started listens.
+  if (simulator) cluster.setupPrimary({ args: [`${DEMO_UPSTREAM_FLAG}${simulator.url}`] });
   let stopping = false;
-  for (let i = 0; i < config.workers; i++) cluster.fork(env);
+  for (let i = 0; i < config.workers; i++) cluster.fork();
   cluster.on('exit', (worker, code) => {
     if (stopping) return;
     logger.error({ pid: worker.process.pid, code }, 'worker exited; starting another');
-    cluster.fork(env);
+    cluster.fork();
   });
   // Announced once every worker listens, so that whoever waits for the line can send requests.
   // The workers share one port; with PORT=0 the cluster picks it, and the workers' listening says which.
@@ -122,10 +126,11 @@ async function serve(config: Config): Promise<void> {
   const stopTracing = await startTracing(process.env);
   if (stopTracing) logger.info('OpenTelemetry tracing on (OTLP/HTTP)');
   const worker = cluster.isWorker;
-  const demo = worker ? process.env.CALLS_GATEWAY_DEMO === '1' : config.upstreamBaseUrl === null;
-  const simulator = !worker && demo ? await startDemoSimulator(config) : null;
+  const demoUpstream = worker ? (process.argv.find((a) => a.startsWith(DEMO_UPSTREAM_FLAG))?.slice(DEMO_UPSTREAM_FLAG.length) ?? null) : null;
+  const demo = demoUpstream !== null || config.upstreamBaseUrl === null;
+  const simulator = demo && demoUpstream === null ? await startDemoSimulator() : null;
   const gateway = createGateway(
-    { ...config, upstreamBaseUrl: config.upstreamBaseUrl ?? simulator!.url },
+    { ...config, upstreamBaseUrl: demoUpstream ?? config.upstreamBaseUrl ?? simulator!.url },
     { logger, graphiqlHeaders: demo ? { Authorization: `Bearer ${DEMO_TOKEN}` } : undefined },
   );
   const server = createServer(gateway.handle);

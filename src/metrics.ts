@@ -5,7 +5,7 @@
  * 429s received, the page cache's hits, misses and bytes, and with `REDIS_URL` whether the shared store answers
  * and how many of its commands fell back to local state (issue 12). One registry per gateway, so tests and
  * cluster workers never share counters. Labels never carry tokens, key hashes or free text from the
- * request beyond the operation name (capped).
+ * request beyond a bounded set of operation names (see OperationLabels).
  *
  * Where /metrics is answered is decided here (issue 11 item 11; clarifications, "Production secrets"): a public
  * /metrics tells anyone the traffic, error codes and upstream health, so production serves it only where
@@ -15,8 +15,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { type DocumentNode, Kind, type OperationDefinitionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from './config.js';
+import type { ServerContext } from './context.js';
 import { operationNameOf } from './logging.js';
 import type { PageCacheStats } from './upstream/cache.js';
 import type { UpstreamCallInfo, UpstreamClientStats } from './upstream/client.js';
@@ -44,7 +46,7 @@ export interface GatewayMetrics {
   /** Feeds upstream attempts (wire to the client's `onCall`). */
   observeUpstream(info: UpstreamCallInfo): void;
   /** Times GraphQL requests and counts their error codes; answers /metrics when it is on the main port. */
-  plugin: Plugin;
+  plugin: Plugin<{}, ServerContext>;
   /** Node listener for the separate metrics port: /metrics with the token checked, 404 elsewhere. */
   handle(request: IncomingMessage, response: ServerResponse): void;
 }
@@ -56,7 +58,7 @@ export interface GatewayMetrics {
  */
 export type MetricsPlacement = 'main-port' | 'metrics-port' | 'off';
 
-/** Decides the placement from the settings (README, Configuration: `METRICS`, `METRICS_PORT`, `METRICS_TOKEN`). */
+/** Decides the placement from the settings (README, Operating it: `METRICS_PORT`, `METRICS_TOKEN`; `metrics` is off only in tests). */
 export function metricsPlacement(
   config: Pick<Config, 'metrics' | 'metricsPort' | 'metricsToken' | 'production'>,
 ): MetricsPlacement {
@@ -125,9 +127,45 @@ export function metricsListener(
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20];
 
-/** Operation names are client-chosen: keep them short and plain so a client cannot blow up the label set. */
-function operationLabel(name: string | null | undefined): string {
-  return name && /^[_A-Za-z][_0-9A-Za-z]{0,63}$/.test(name) ? name : 'anonymous';
+/** Distinct operation names labelled as themselves without a trusted-documents manifest; later ones are `other`. */
+export const MAX_OPERATION_LABELS = 100;
+
+/**
+ * Operation names are chosen by the client, and prom-client keeps a series for every label value it sees:
+ * left alone, a client sending a new name with every request grows the registry (and each scrape) without
+ * bound (clarifications, "Two unbounded structures"). A name becomes a label only when it is plain and at
+ * most 64 characters (`anonymous` otherwise, as for no name) and known: with a trusted-documents manifest,
+ * one of its operations; without one, one of the first `MAX_OPERATION_LABELS` distinct names this process
+ * saw. Every other name is counted as `other`.
+ */
+export class OperationLabels {
+  private readonly seen = new Set<string>();
+
+  constructor(
+    private readonly known: ReadonlySet<string> | null,
+    private readonly capacity = MAX_OPERATION_LABELS,
+  ) {}
+
+  label(name: string | null | undefined): string {
+    if (!name || !/^[_A-Za-z][_0-9A-Za-z]{0,63}$/.test(name)) return 'anonymous';
+    if (this.known !== null) return this.known.has(name) ? name : 'other';
+    if (this.seen.has(name)) return name;
+    if (this.seen.size >= this.capacity) return 'other';
+    this.seen.add(name);
+    return name;
+  }
+}
+
+/** Error codes are the gateway's and yoga's own; anything that does not look like one is counted as UNKNOWN. */
+function codeLabel(code: unknown): string {
+  return typeof code === 'string' && /^[A-Z][A-Z0-9_]{0,63}$/.test(code) ? code : 'UNKNOWN';
+}
+
+/** The metrics plugin's state of one GraphQL request, kept on its server context (src/context.ts). */
+export interface OperationTiming {
+  at: number;
+  operation: string;
+  failed: boolean;
 }
 
 /** A counter that follows a monotonic figure kept elsewhere (read when scraped). */
@@ -145,19 +183,25 @@ function followingCounter(registry: Registry, name: string, help: string, read: 
   });
 }
 
-/** How the gateway's /metrics is served (see metricsPlacement). */
-export interface MetricsServing {
-  /** Answer /metrics in the yoga plugin, beside /graphql. */
-  onMainPort: boolean;
-  /** `METRICS_TOKEN`: required as a bearer token wherever /metrics is answered. */
-  token: string | null;
+/** How the gateway's /metrics is served (see metricsPlacement), and what it labels. */
+export interface MetricsOptions {
+  /** Answer /metrics in the yoga plugin, beside /graphql. @default true */
+  onMainPort?: boolean;
+  /** `METRICS_TOKEN`: required as a bearer token wherever /metrics is answered. @default null */
+  token?: string | null;
+  /** The operation names of the trusted-documents manifest, when one is set (see OperationLabels). @default null */
+  knownOperations?: ReadonlySet<string> | null;
+  /** A store shared with other replicas is configured (`REDIS_URL`): its gauges are registered. @default false */
+  sharedStore?: boolean;
 }
 
-/** The gateway's registry and the ways it is fed and served; `state` is read at each scrape. */
-export function createMetrics(
-  state: () => UpstreamStats,
-  serving: MetricsServing = { onMainPort: true, token: null },
-): GatewayMetrics {
+/**
+ * The gateway's registry and the ways it is fed and served. `state` is read only when metrics are scraped,
+ * so it may read parts built after the registry (the upstream client reports to `observeUpstream`).
+ */
+export function createMetrics(state: () => UpstreamStats, options: MetricsOptions = {}): GatewayMetrics {
+  const serving = { onMainPort: options.onMainPort ?? true, token: options.token ?? null };
+  const labels = new OperationLabels(options.knownOperations ?? null);
   const registry = new Registry();
   const scrape = createScraper(() => registry.metrics(), registry.contentType, serving.token);
   collectDefaultMetrics({ register: registry, prefix: 'calls_gateway_' });
@@ -238,7 +282,7 @@ export function createMetrics(
     },
   });
   // Only with a shared store (REDIS_URL): without one, "unavailable" would be a false alarm.
-  if (state().shared) {
+  if (options.sharedStore) {
     new Gauge({
       name: 'calls_gateway_shared_store_available',
       help: 'Whether the store shared with other replicas (Redis) answers: 1 yes, 0 no (serving with local state).',
@@ -274,10 +318,9 @@ export function createMetrics(
     },
   });
 
-  const started = new WeakMap<Request, { at: number; operation: string; failed: boolean }>();
-  const plugin: Plugin = {
+  const plugin: Plugin<{}, ServerContext> = {
     // Synchronous except on /metrics: an async hook would take every request off yoga's fast path.
-    onRequest({ request, url, endResponse, fetchAPI }) {
+    onRequest({ request, url, endResponse, fetchAPI, serverContext }) {
       if (url.pathname === '/metrics') {
         // Not served here: yoga answers 404, and the refused scrape is no GraphQL request to count.
         if (!serving.onMainPort) return;
@@ -287,27 +330,35 @@ export function createMetrics(
       }
       if (url.pathname.startsWith('/health')) return;
       inFlightRequests.inc();
-      started.set(request, { at: performance.now(), operation: 'anonymous', failed: false });
+      serverContext.operationTiming = { at: performance.now(), operation: 'anonymous', failed: false };
     },
-    onParams({ params, request }) {
-      const entry = started.get(request);
-      if (entry) entry.operation = operationLabel(operationNameOf(params));
+    onParams({ params, context }) {
+      if (context.operationTiming) context.operationTiming.operation = labels.label(operationNameOf(params));
     },
-    onResultProcess({ request, result }) {
-      const entry = started.get(request);
+    // A trusted document named only by its id has no name in the parameters: it has one once it runs.
+    onExecute({ args }) {
+      const timing = (args.contextValue as ServerContext).operationTiming;
+      if (timing?.operation !== 'anonymous') return;
+      const operation = (args.document as DocumentNode).definitions.find(
+        (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && (!args.operationName || d.name?.value === args.operationName),
+      );
+      timing.operation = labels.label(operation?.name?.value);
+    },
+    onResultProcess({ result, serverContext }) {
+      const timing = serverContext.operationTiming;
       for (const item of Array.isArray(result) ? result : [result]) {
         for (const error of (item as { errors?: readonly { extensions?: { code?: unknown } }[] }).errors ?? []) {
-          const code = typeof error.extensions?.code === 'string' ? error.extensions.code : 'UNKNOWN';
-          errors.inc({ operation: entry?.operation ?? 'anonymous', code });
-          if (entry) entry.failed = true;
+          errors.inc({ operation: timing?.operation ?? 'anonymous', code: codeLabel(error.extensions?.code) });
+          if (timing) timing.failed = true;
         }
       }
     },
-    onResponse({ request, response }) {
-      const entry = started.get(request);
-      if (!entry) return;
+    onResponse({ response, serverContext }) {
+      const timing = serverContext.operationTiming;
+      if (!timing) return;
+      serverContext.operationTiming = undefined;
       inFlightRequests.dec();
-      operations.observe({ operation: entry.operation, result: entry.failed || response.status >= 400 ? 'error' : 'ok' }, (performance.now() - entry.at) / 1000);
+      operations.observe({ operation: timing.operation, result: timing.failed || response.status >= 400 ? 'error' : 'ok' }, (performance.now() - timing.at) / 1000);
     },
   };
 

@@ -4,8 +4,9 @@
  * OTEL_TRACES_EXPORTER=otlp; OTEL_SDK_DISABLED=true wins); without an SDK the API's no-op tracer costs
  * next to nothing. Attributes never carry a credential, a query string or an upstream body.
  */
-import { type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Plugin } from 'graphql-yoga';
+import type { ServerContext } from './context.js';
 import { operationNameOf } from './logging.js';
 
 export const TRACER_NAME = 'calls-gateway';
@@ -34,23 +35,17 @@ export async function startTracing(env: Env): Promise<(() => Promise<void>) | nu
   return () => provider.shutdown();
 }
 
-const spans = new WeakMap<Request, Span>();
-
-/** The span of the GraphQL request being served, for the upstream spans to hang below. */
-export function requestSpan(request: Request): Span | undefined {
-  return spans.get(request);
-}
-
-export function useTracing(): Plugin {
+/** The request's span, kept on its server context (src/context.ts) while it records. */
+export function useTracing(): Plugin<{}, ServerContext> {
   return {
-    onRequest({ request, url }) {
+    onRequest({ request, url, serverContext }) {
       if (url.pathname.startsWith('/health') || url.pathname === '/metrics') return;
       const span = tracer().startSpan('graphql', { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method, 'url.path': url.pathname } });
-      if (span.isRecording()) spans.set(request, span);
+      if (span.isRecording()) serverContext.requestSpan = span;
       else span.end();
     },
-    onParams({ params, request }) {
-      const span = spans.get(request);
+    onParams({ params, context }) {
+      const span = context.requestSpan;
       if (!span) return;
       const name = operationNameOf(params);
       if (name) {
@@ -59,13 +54,12 @@ export function useTracing(): Plugin {
       }
     },
     onExecute({ args }) {
-      const request = (args.contextValue as { request?: Request }).request;
-      const span = request && spans.get(request);
+      const span = (args.contextValue as ServerContext).requestSpan;
       const operation = args.document.definitions.find((d: { kind: string }) => d.kind === 'OperationDefinition') as { operation?: string } | undefined;
       if (span && operation?.operation) span.setAttribute('graphql.operation.type', operation.operation);
     },
-    onResultProcess({ request, result }) {
-      const span = spans.get(request);
+    onResultProcess({ result, serverContext }) {
+      const span = serverContext.requestSpan;
       if (!span) return;
       const codes = new Set<string>();
       for (const item of Array.isArray(result) ? result : [result]) {
@@ -78,12 +72,12 @@ export function useTracing(): Plugin {
         span.setStatus({ code: SpanStatusCode.ERROR });
       }
     },
-    onResponse({ request, response }) {
-      const span = spans.get(request);
+    onResponse({ response, serverContext }) {
+      const span = serverContext.requestSpan;
       if (!span) return;
       span.setAttribute('http.response.status_code', response.status);
       span.end();
-      spans.delete(request);
+      serverContext.requestSpan = undefined;
     },
   };
 }

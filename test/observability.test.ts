@@ -1,8 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEMO_TOKEN, SECOND_TENANT_TOKEN } from '../src/simulator/data.js';
+import { startSimulator } from '../src/simulator/server.js';
 import { parseRateLimits } from '../src/upstream/budget.js';
 import { keyId } from '../src/upstream/resilience.js';
-import { CallIdsPageDocument } from './gql/graphql.js';
+import { loadConfig } from '../src/config.js';
+import { MAX_OPERATION_LABELS } from '../src/metrics.js';
+import { CallIdsPageDocument, CallsTotalDocument } from './gql/graphql.js';
 import { closedPort, startTestGateway, type TestGateway } from './support/gateway.js';
 import { ManualClock } from './support/clock.js';
 
@@ -86,7 +89,53 @@ describe('Prometheus metrics', () => {
     expect(text).not.toContain('X'.repeat(65));
   });
 
-  it('METRICS=false serves no /metrics', async () => {
+  /** The distinct values of the `operation` label across the registry. */
+  const operationLabels = (text: string) => new Set([...text.matchAll(/operation="([^"]*)"/g)].map((m) => m[1]));
+  /** Every series (sample line) of the registry. */
+  const seriesCount = (text: string) => text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
+  const named = (name: string) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `query ${name} { __typename }` }) });
+
+  it(`labels at most ${MAX_OPERATION_LABELS} distinct client-chosen operation names, the rest as other: 1,000 names make a bounded registry`, async () => {
+    gw = await startTestGateway();
+    for (let i = 0; i < 1_000; i++) expect((await gw.gateway.fetch('http://gw/graphql', named(`Op${i}`))).status).toBe(200);
+    const text = await metricsText(gw);
+    const labels = operationLabels(text);
+    expect(labels.size).toBe(MAX_OPERATION_LABELS + 1);
+    expect(labels).toContain('Op0');
+    expect(labels).toContain(`Op${MAX_OPERATION_LABELS - 1}`);
+    expect(labels).not.toContain(`Op${MAX_OPERATION_LABELS}`);
+    expect(sample(text, 'calls_gateway_graphql_operation_duration_seconds_count{operation="other",result="ok"}')).toBe(1_000 - MAX_OPERATION_LABELS);
+    // A name seen before keeps its label after the slots are taken.
+    await gw.gateway.fetch('http://gw/graphql', named('Op7'));
+    expect(sample(await metricsText(gw), 'calls_gateway_graphql_operation_duration_seconds_count{operation="Op7",result="ok"}')).toBe(2);
+    // 1,000 more names add no series at all.
+    const before = seriesCount(await metricsText(gw));
+    for (let i = 1_000; i < 2_000; i++) await gw.gateway.fetch('http://gw/graphql', named(`Op${i}`));
+    const after = await metricsText(gw);
+    expect(seriesCount(after)).toBe(before);
+    expect(operationLabels(after).size).toBe(MAX_OPERATION_LABELS + 1);
+  });
+
+  it('with trusted documents, labels only the manifest operations by name, named by the parameters or by the document that runs', async () => {
+    const manifest = loadConfig({ TRUSTED_DOCUMENTS: 'test/gql/persisted-documents.json' }).trustedDocuments!;
+    gw = await startTestGateway({ config: { trustedDocuments: manifest } });
+    const post = (body: unknown) =>
+      gw!.gateway.fetch('http://gw/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_TOKEN}` },
+        body: JSON.stringify(body),
+      });
+    const documentId = (CallsTotalDocument as unknown as { __meta__: { hash: string } }).__meta__.hash;
+    expect((await post({ documentId })).status).toBe(200);
+    expect((await post({ documentId, operationName: 'CallsTotal' })).status).toBe(200);
+    for (let i = 0; i < 50; i++) await post({ documentId, operationName: `Chosen${i}` });
+    const text = await metricsText(gw);
+    expect(sample(text, 'calls_gateway_graphql_operation_duration_seconds_count{operation="CallsTotal",result="ok"}')).toBe(2);
+    expect(sample(text, 'calls_gateway_graphql_operation_duration_seconds_count{operation="other",result="error"}')).toBe(50);
+    expect([...operationLabels(text)].sort()).toEqual(['CallsTotal', 'other']);
+  });
+
+  it('without metrics (a test-only switch) serves no /metrics', async () => {
     gw = await startTestGateway({ config: { metrics: false } });
     expect((await gw.gateway.fetch('http://gw/metrics')).status).toBe(404);
   });
@@ -115,6 +164,22 @@ describe('liveness and readiness', () => {
     await clock.advance(1);
     expect((await gw.gateway.fetch('http://gw/health/ready')).status).toBe(200);
     expect(probes()).toBe(2);
+  });
+
+  it('not ready (503) when the upstream answers 404 for the list path (a wrong UPSTREAM_BASE_URL), but still live', async () => {
+    // The simulator serves its API under /api, route matching before auth as the real one does; the
+    // gateway is pointed at /v2, where every path is a 404.
+    const simulator = await startSimulator({ host: '127.0.0.1', port: 0 });
+    try {
+      gw = await startTestGateway({ config: { upstreamBaseUrl: simulator.url.replace(/\/api$/, '/v2') } });
+      const ready = await gw.gateway.fetch('http://gw/health/ready');
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toEqual({ status: 'upstream path not found', circuit: 'closed' });
+      expect(simulator.requests.map((r) => r.path)).toEqual(['/v2/user/calls']);
+      expect((await gw.gateway.fetch('http://gw/health/live')).status).toBe(200);
+    } finally {
+      await simulator.close();
+    }
   });
 
   it('not ready (503) when the upstream cannot be reached, but still live', async () => {

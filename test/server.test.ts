@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { createGateway, EXAMPLE_QUERY, type Gateway } from '../src/server.js';
+import { EXAMPLE_QUERY } from '../src/graphiql.js';
+import { createGateway, type Gateway } from '../src/server.js';
 import { DEMO_TOKEN } from '../src/simulator/data.js';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
 

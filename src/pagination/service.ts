@@ -82,7 +82,7 @@ export interface ConnectionQuery {
   needRows: boolean;
   /** `totalCount` selected (or rows, which need it for `hasNextPage`). */
   needTotal: boolean;
-  /** Rows read on each side of a moved anchor (`DRIFT_SEARCH_ROWS`). */
+  /** Rows read on each side of a moved anchor (200, `FIXED.driftSearchRows` in config.ts). */
   driftSearchRows: number;
   /** The client is walking the list (a cursor was given): read ahead. */
   readAhead: boolean;
@@ -135,7 +135,7 @@ export async function readConnection<T extends Item>(source: PageSource<T>, quer
   let drift: Continuation | null = null;
   if (needRows && size > 0 && query.anchor && range.kind === 'range') {
     // Drift-proof continuation (issue 7): read the anchor's row too, which the planner can usually fold
-    // into the same requests; only when the anchor moved, search DRIFT_SEARCH_ROWS around it, as bulk
+    // into the same requests; only when the anchor moved, search driftSearchRows around it, as bulk
     // work and with the rows at hand first.
     const expected = start - 1;
     const withAnchor = await rowsOf(expected, size + 1, 'interactive');

@@ -24,7 +24,7 @@ export const builder = new SchemaBuilder<{
 }>({
   // Federation last; without the directives plugin registered the subgraph SDL silently loses @key.
   plugins: [ComplexityPlugin, RelayPlugin, DirectivePlugin, FederationPlugin],
-  // Costs only; the limit is enforced per request before execution (protections.ts), not per field.
+  // Costs only; the limit is enforced per request before execution (plugins/cost-limit.ts), not per field.
   complexity: { defaultComplexity: 1, defaultListMultiplier: 1 },
   defaultFieldNullability: false,
   relay: {

@@ -244,7 +244,7 @@ async function resolveCalls(
 /**
  * Federation 2 entity: other subgraphs reference a call by its global `id` or by the upstream `callId`
  * they stored (e.g. from a post-call webhook). `_entities` resolves through the per-request call loader:
- * duplicates cost one request, lookups run at most CALL_LOOKUP_CONCURRENCY at a time, a 404 is null at
+ * duplicates cost one request, lookups run at most 8 at a time (callConcurrency), a 404 is null at
  * its position, and calls a list already returned in the operation cost nothing.
  */
 builder.asEntity(CallRef, {

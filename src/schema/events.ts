@@ -8,7 +8,7 @@
  * those, the ones that match its filter (src/live/filter.ts). Each event's `cursor` is an anchored cursor of
  * the same filter (pagination/cursor.ts): its anchor is the call, its offset where the call stood in the
  * unfiltered list, so `calls(after:)` starts right after the call, drift correction placing it when the
- * filtered list puts it elsewhere (within `DRIFT_SEARCH_ROWS`).
+ * filtered list puts it elsewhere (within the 200 rows a drift search reads).
  */
 import { GatewayError, UnauthenticatedError } from '../errors.js';
 import type { LiveItem, LiveStream } from '../live/hub.js';

@@ -3,7 +3,7 @@
  * "Plural identifying root fields"), written here rather than taken from @pothos/plugin-relay, for two reasons:
  *
  * - Per-position errors. The plugin decodes `ids` in an argument mapper, before the resolver and while the
- *   cost limit charges each id (protections.ts), so one malformed id failed the whole non-null list and with
+ *   cost limit charges each id (plugins/cost-limit.ts), so one malformed id failed the whole non-null list and with
  *   it the operation's `data`. Here each id is decoded on its own: a malformed one is null at its position
  *   with `BAD_USER_INPUT` at `["nodes", i]`, as the field's nullable items promise (issue 11, item 3).
  * - Federation. In the subgraph both fields are `@shareable`, as every Relay subgraph's are, and a shared field
@@ -113,7 +113,7 @@ builder.queryFields((t) => ({
     description: 'Fetches objects by their global ids, in order; null at the position of one that does not exist.',
     args: { ids: t.arg.idList({ required: true, description: 'Global ids, as returned in `id`.' }) },
     // Each id is one upstream request (GET /user/calls/{id}), so each costs its selection, as a row under
-    // `calls` does. How many ids one operation may name is capped before this (MAX_LOOKUP_IDS, protections.ts).
+    // `calls` does. How many ids one operation may name is capped before this (MAX_LOOKUP_IDS, plugins/cost-limit.ts).
     // The ids are plain strings here: costing decodes nothing, so a malformed id cannot refuse the operation.
     complexity: (args) => ({ field: 1, multiplier: args.ids.length }),
     // A failed id is returned as an Error at its position: graphql-js makes it an error at ["nodes", i] and

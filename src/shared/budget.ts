@@ -15,7 +15,7 @@
  *   a 429's `Retry-After`, a spent window's `X-RateLimit-Reset`), and phantom members for requests someone
  *   else made (`X-RateLimit-Remaining` below what the log leaves): the tightening of budget.ts, shared.
  * - `…:fails`, `…:pause`, `…:probe`: five failures in a row pause the key in every process for
- *   `UPSTREAM_BREAKER_OPEN_MS`; then one probe, in one process, decides.
+ *   the breaker's open time (15 s, upstream-policy.ts); then one probe, in one process, decides.
  * - `calls-gw:processes`: the processes sharing the store (a heartbeat every 5 s), whose number says what share
  *   of each limit one of them takes on its own while Redis is unreachable.
  *

@@ -44,7 +44,7 @@ export interface SharedPageCacheOptions {
   ttlMs: number;
   /** Longest a process waits for another's read of a page before reading it itself (an attempt's deadline). */
   leaseMs: number;
-  /** `UPSTREAM_COALESCE`: false reads every page a process misses itself. */
+  /** Coalescing across replicas (on; tests turn it off): false reads every page a process misses itself. */
   coalesce: boolean;
   /** Largest body kept in Redis; larger ones stay in the process. */
   maxEntryBytes: number;

@@ -111,10 +111,11 @@ export interface UpstreamClient {
   /** State for health checks and metrics. */
   stats(): UpstreamClientStats;
   /**
-   * Whether the upstream answers at all: one unauthenticated `GET /user/calls?per_page=1` within the
-   * connect timeout; any HTTP status (401 is the expected one) counts as reachable. Never retried.
+   * The status the upstream gives one unauthenticated `GET /user/calls?per_page=1` within the connect
+   * timeout (401 is the expected one), or null when it does not answer. Never retried; what the status
+   * means for readiness is decided by the readiness check (src/plugins/health.ts).
    */
-  probe(): Promise<boolean>;
+  probe(): Promise<number | null>;
   close(): Promise<void>;
 }
 
@@ -474,9 +475,9 @@ export function createUpstreamClient(
           signal: AbortSignal.timeout(options.connectTimeoutMs),
         });
         await response.body.dump();
-        return response.statusCode < 500;
+        return response.statusCode;
       } catch {
-        return false;
+        return null;
       }
     },
     close: () => {

@@ -21,7 +21,7 @@ import {
 } from '../../bench/budget.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logging.js';
-import { upstreamClientOptions } from '../../src/server.js';
+import { upstreamClientOptions } from '../../src/upstream-policy.js';
 import { demoCalls } from '../../src/simulator/data.js';
 import { scaledClock } from '../support/clock.js';
 import { startTestGateway } from '../support/gateway.js';

@@ -135,7 +135,7 @@ describe('the subgraph endpoint', () => {
   beforeAll(async () => {
     // Lookup concurrency and per-item answers, counted per request: 25 distinct lookups at once are more than
     // one key's budget allows in 10 s (test/budget/ covers that), and no cache answers an earlier test's calls.
-    // The per-key limit (8 in flight) is lifted, so that CALL_LOOKUP_CONCURRENCY alone holds lookups to 8.
+    // The per-key limit (8 in flight) is lifted, so that the per-operation lookup limit (8) alone holds lookups to 8.
     gw = await startTestGateway({ limits: 'off', simulator: { latencyMs: 80 }, config: { upstreamCacheTtlMs: 0, upstreamConcurrencyPerKey: 64 } });
   });
   afterAll(() => gw.close());
@@ -164,7 +164,7 @@ describe('the subgraph endpoint', () => {
     const requests = gw.upstream();
     expect(requests.map((r) => r.path).sort()).toEqual(pool.map((id) => `/api/user/calls/${id}`).sort());
     // 25 lookups held 80 ms each by the upstream: counted, not timed, how many were open at once. Exactly 8
-    // (CALL_LOOKUP_CONCURRENCY): never more, and in parallel rather than one after another.
+    // (the per-operation lookup limit): never more, and in parallel rather than one after another.
     expect(gw.simulator.peakOpenResponses()).toBe(8);
     expect(headers.get('cache-control')).toBe('private, no-store');
   });

@@ -8,7 +8,7 @@ import { createSchema, createYoga } from 'graphql-yoga';
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger, yogaLogging } from '../../src/logging.js';
-import { maskError } from '../../src/server.js';
+import { maskError } from '../../src/mask-error.js';
 import { DEMO_TOKEN } from '../../src/simulator/data.js';
 import { print } from 'graphql';
 import { CallsPageDocument } from '../gql/graphql.js';
@@ -146,7 +146,7 @@ describe('B4: request bodies', () => {
     expect(bomb.byteLength).toBeLessThan(64 * 1024);
     const before = process.memoryUsage().rss;
     const { status, json } = await post(bomb, { 'content-encoding': 'gzip' });
-    // The body is read as it came (at most MAX_REQUEST_BYTES), never inflated: its bytes are not JSON.
+    // The body is read as it came (at most the 256 KiB body cap), never inflated: its bytes are not JSON.
     expect(status).toBe(400);
     expect(json?.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
     // Inflating the bomb takes about 30 MB (measured: gunzip plus the string); reading it as sent, under 1 MB.

@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { UpstreamRateLimitedError, UpstreamUnavailableError } from '../../src/errors.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logging.js';
-import { upstreamClientOptions } from '../../src/server.js';
+import { upstreamClientOptions } from '../../src/upstream-policy.js';
 import { SharedBudget } from '../../src/shared/budget.js';
 import { connectSharedStore, type SharedStore } from '../../src/shared/store.js';
 import { parseRateLimits, type RateLimitHeaders } from '../../src/upstream/budget.js';

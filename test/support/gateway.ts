@@ -15,7 +15,7 @@ import { createLogger } from '../../src/logging.js';
 import { parseRateLimits } from '../../src/upstream/budget.js';
 import { createGateway, type Gateway, type GatewayConfig } from '../../src/server.js';
 import { DEMO_TOKEN } from '../../src/simulator/data.js';
-import type { UpstreamClientOptions } from '../../src/upstream/client.js';
+import type { UpstreamPolicyOverrides } from '../../src/upstream-policy.js';
 import { type RecordedRequest, type SimulatorOptions, startSimulator } from '../../src/simulator/server.js';
 
 export interface GraphQLResponseBody<T> {
@@ -44,7 +44,7 @@ export interface TestGateway {
 export interface TestGatewayOptions {
   simulator?: SimulatorOptions;
   config?: Partial<GatewayConfig>;
-  upstream?: Partial<UpstreamClientOptions>;
+  upstream?: UpstreamPolicyOverrides;
   /** Shared by the simulator and the gateway. */
   clock?: Clock;
   /**

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.js';
 import { loadConfig } from '../../src/config.js';
-import { upstreamClientOptions } from '../../src/server.js';
+import { upstreamClientOptions } from '../../src/upstream-policy.js';
 import { closedPort } from '../support/gateway.js';
 import { ioTurns, ManualClock, realUntil, watch } from '../support/clock.js';
 import type { Clock } from '../../src/clock.js';

@@ -31,7 +31,7 @@ function recordingClient(
       return options.missing?.includes(id) ? null : { body: record(id), bytes: 100 };
     },
     stats: () => ({ breaker: 'closed', breakerKeys: 0, inFlight, scheduler: { keys: 0, queued: 0, inFlight, refused: 0 } }),
-    probe: async () => true,
+    probe: async () => 401,
     close: async () => {},
   };
   return { client, calls, maxInFlight: () => maxInFlight };

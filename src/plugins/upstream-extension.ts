@@ -6,7 +6,7 @@
  *   "extensions": { "upstream": { "requests": 1, "cacheHits": 2, "queuedMs": 0 } }
  */
 import type { Plugin } from 'graphql-yoga';
-import type { GatewayContext } from './context.js';
+import type { GatewayContext } from '../context.js';
 
 export function useUpstreamExtension(): Plugin<GatewayContext> {
   return {
