@@ -1,7 +1,7 @@
 /**
  * The upstream budget at work (issue "Live within the upstream's budget"): seven workloads against the
  * embedded simulator enforcing the upstream's documented limits (100 requests a minute and 20 in 10 s per
- * key, upstream-contract §5.3), each through real HTTP to a gateway with its default settings. Issue 12 adds
+ * key, ../shared/docs/upstream-contract.md §5.3), each through real HTTP to a gateway with its default settings. Issue 12 adds
  * an eighth: two gateways sharing a redis-server (`REDIS_URL`), with clients spread over both, once against
  * an upstream that answers at once and once against one that takes 250 ms (as a real one does).
  *

@@ -252,7 +252,7 @@ async function startContender(kind: Kind, upstream: string): Promise<{ url: stri
       // The per-key bulkhead (default 8) protects a real upstream's per-key rate limit; the peers have none,
       // so the throughput comparison lifts it.
       UPSTREAM_CONCURRENCY_PER_KEY: '64',
-      // The throughput comparison measures CPU cost, not the upstream's budget (clarifications: a very
+      // The throughput comparison measures CPU cost, not the upstream's budget (../shared/docs/clarifications.md: a very
       // large value effectively turns shaping off); `npm run bench -- budget` measures the budget at work.
       UPSTREAM_RATE_LIMITS: '999999999/60s',
       PAGE_SIZE_MAX: '100',

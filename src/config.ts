@@ -38,7 +38,7 @@ export interface Config {
   // The upstream budget and cache
   /**
    * `UPSTREAM_RATE_LIMITS`: each API key's upstream budget, windows that all apply at once
-   * (upstream-contract §5.3). @default 100/60s,20/10s
+   * (../shared/docs/upstream-contract.md §5.3). @default 100/60s,20/10s
    */
   upstreamRateLimits: RateWindow[];
   /** `UPSTREAM_CONCURRENCY_PER_KEY`: upstream requests in flight for one API key. @default 8 */
@@ -142,7 +142,7 @@ export interface Config {
 export const FIXED = {
   /** Coalescing only saves upstream budget and never shares anything between keys: no reason to turn it off. */
   upstreamCoalesce: true,
-  /** reliability.md §1: default 20; clients that want another size say `first`. */
+  /** ../shared/docs/reliability.md §1: default 20; clients that want another size say `first`. */
   pageSizeDefault: 20,
   /** Long enough to absorb a dashboard's repeated `callStats`, short enough to stay fresh. */
   statsTtlMs: 10_000,
@@ -155,7 +155,7 @@ export const FIXED = {
   /** Whether metrics are collected follows from where they are served (`METRICS_PORT`, `METRICS_TOKEN`). */
   metrics: true,
   /**
-   * The document limits of reliability.md §1 (graphql-armor's baseline; depth 6 where our deepest real query
+   * The document limits of ../shared/docs/reliability.md §1 (graphql-armor's baseline; depth 6 where our deepest real query
    * is 5). They bound what a document may ask, which the schema fixes; the cost and the lookups, which grow
    * with what a client asks for, are variables.
    */
@@ -188,7 +188,7 @@ export class ConfigError extends Error {
 /** Only meant to keep demo cursors stable; production deployments set CURSOR_SECRET. */
 export const DEFAULT_CURSOR_SECRET = 'calls-gateway/insecure-default-cursor-secret';
 
-/** Shortest `CURSOR_SECRET` production accepts (clarifications, "Production secrets"). */
+/** Shortest `CURSOR_SECRET` production accepts (../shared/docs/clarifications.md, "Production secrets"). */
 export const MIN_PRODUCTION_CURSOR_SECRET = 32;
 
 type Env = Record<string, string | undefined>;
@@ -225,7 +225,7 @@ function readTrustedDocuments(path: string | null): Record<string, string> | nul
   return Object.fromEntries(entries) as Record<string, string>;
 }
 
-/** `UPSTREAM_RATE_LIMITS` (clarifications, "Upstream budget"). */
+/** `UPSTREAM_RATE_LIMITS` (../shared/docs/clarifications.md, "Upstream budget"). */
 function upstreamRateLimits(env: Env): RateWindow[] {
   const raw = env.UPSTREAM_RATE_LIMITS?.trim() || DOCUMENTED_RATE_LIMITS;
   try {
@@ -250,7 +250,7 @@ function redisUrl(env: Env): string | null {
 }
 
 /**
- * `WEBHOOK_KEYS` and `WEBHOOK_SECRET` (clarifications, "Live updates contract"): secret -> API key. A secret is
+ * `WEBHOOK_KEYS` and `WEBHOOK_SECRET` (../shared/docs/clarifications.md, "Live updates contract"): secret -> API key. A secret is
  * the only thing that authenticates a webhook (the platform does not sign them), so it must be long.
  */
 function webhookKeys(env: Env, upstreamApiKey: string | null): Map<string, string> {
@@ -303,7 +303,7 @@ function corsOrigins(env: Env, production: boolean): string[] | '*' {
 }
 
 /**
- * What production refuses to start without (issue 11 items 9 and 10; clarifications, "Production secrets"):
+ * What production refuses to start without (issue 11 items 9 and 10; ../shared/docs/clarifications.md, "Production secrets"):
  * a cursor secret nobody else knows, long enough not to be guessed, and no open subgraph endpoint, which
  * would answer `_service { sdl }` (the whole schema) to anyone even with introspection off. The messages
  * never echo a secret, only its length.

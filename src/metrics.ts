@@ -7,7 +7,7 @@
  * cluster workers never share counters. Labels never carry tokens, key hashes or free text from the
  * request beyond a bounded set of operation names (see OperationLabels).
  *
- * Where /metrics is answered is decided here (issue 11 item 11; clarifications, "Production secrets"): a public
+ * Where /metrics is answered is decided here (issue 11 item 11; ../shared/docs/clarifications.md, "Production secrets"): a public
  * /metrics tells anyone the traffic, error codes and upstream health, so production serves it only where
  * `METRICS_PORT` (a listener of its own, for a network the scraper alone reaches) or `METRICS_TOKEN` (a bearer
  * token, compared in constant time) says how.
@@ -133,7 +133,7 @@ export const MAX_OPERATION_LABELS = 100;
 /**
  * Operation names are chosen by the client, and prom-client keeps a series for every label value it sees:
  * left alone, a client sending a new name with every request grows the registry (and each scrape) without
- * bound (clarifications, "Two unbounded structures"). A name becomes a label only when it is plain and at
+ * bound (../shared/docs/clarifications.md, "Two unbounded structures"). A name becomes a label only when it is plain and at
  * most 64 characters (`anonymous` otherwise, as for no name) and known: with a trusted-documents manifest,
  * one of its operations; without one, one of the first `MAX_OPERATION_LABELS` distinct names this process
  * saw. Every other name is counted as `other`.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_CURSOR_SECRET, loadConfig } from '../src/config.js';
 
-/** What production needs to start at all (clarifications, "Production secrets"). */
+/** What production needs to start at all (../shared/docs/clarifications.md, "Production secrets"). */
 const PRODUCTION = { NODE_ENV: 'production', CURSOR_SECRET: 'c'.repeat(32), SUBGRAPH_ENABLED: 'false' };
 
 describe('loadConfig', () => {
@@ -197,7 +197,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...PRODUCTION, INTROSPECTION: 'true' })).toMatchObject({ introspection: true });
   });
 
-  describe('production secrets (issue 11 items 9 and 10; clarifications, "Production secrets")', () => {
+  describe('production secrets (issue 11 items 9 and 10; ../shared/docs/clarifications.md, "Production secrets")', () => {
     const secret32 = 'c'.repeat(32);
     const noSubgraph = { NODE_ENV: 'production', SUBGRAPH_ENABLED: 'false' };
     const builtIn = DEFAULT_CURSOR_SECRET;

@@ -1,5 +1,5 @@
 /**
- * Production defaults and leaks (issue 11 items 9, 10, 11 and 15; clarifications, "Production secrets"):
+ * Production defaults and leaks (issue 11 items 9, 10, 11 and 15; ../shared/docs/clarifications.md, "Production secrets"):
  * production refuses to start without a cursor secret of its own, `/subgraph` accepts POST only, `/metrics`
  * is served only where METRICS_PORT or METRICS_TOKEN says, and the CSRF refusal carries a code. The
  * configuration table itself is in config.test.ts; here the gateway runs, in process and as `src/main.ts`.

@@ -16,7 +16,7 @@ afterAll(async () => {
   await simulator.close();
 });
 
-/** What production needs to start at all (clarifications, "Production secrets"). */
+/** What production needs to start at all (../shared/docs/clarifications.md, "Production secrets"). */
 const PRODUCTION = { NODE_ENV: 'production', CURSOR_SECRET: 'c'.repeat(32), SUBGRAPH_SECRET: 'router-only-0123456789' };
 
 function gateway(env: Record<string, string> = {}, graphiqlHeaders?: Record<string, string>): Gateway {

@@ -220,7 +220,7 @@ export class KeyPoller {
       onCall: this.options.onCall,
     });
     const warnings: NonNullable<Parameters<typeof normalizeCallPage>[2]> = [];
-    // A record without a readable id or created_at fails the page, as everywhere (clarifications).
+    // A record without a readable id or created_at fails the page, as everywhere (../shared/docs/clarifications.md).
     const read = normalizeCallPage(answer.body, normalize, warnings);
     if (warnings.length > 0) logger.debug({ warnings: warnings.length }, 'live: repaired malformed upstream values');
     const records = (answer.body as { data: Record<string, unknown>[] }).data;

@@ -1,7 +1,7 @@
 /**
  * `POST /webhooks/calls/<secret>` (issue 12, item 4): the platform's webhooks as hints. Famulor's post-call
  * webhook is unsigned and fires per assistant with the call's id as `id` (D-misc `webhooks/post-call.mdx`,
- * upstream-contract §0), so the only credential is the secret in the URL (`WEBHOOK_KEYS`, or
+ * ../shared/docs/upstream-contract.md §0), so the only credential is the secret in the URL (`WEBHOOK_KEYS`, or
  * `WEBHOOK_SECRET` in single-tenant mode), and nothing in the body is believed: the call is read again with
  * the API key the secret maps to (`GET /user/calls/{id}`, interactive priority, through the key's scheduler),
  * and the event is made from that answer (hub.ts `hint`). A call the key cannot read (404) makes no event,

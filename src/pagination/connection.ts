@@ -23,7 +23,7 @@ export interface WindowRows<T> {
 }
 
 /**
- * The list's length, from the first block that tells it (clarifications: `totalCount` comes from `total`;
+ * The list's length, from the first block that tells it (../shared/docs/clarifications.md: `totalCount` comes from `total`;
  * without it, derive it from `last_page` and the last page's size):
  * 1. `total`;
  * 2. `last_page` of a non-empty page of one row per page, which is the number of rows;

@@ -2,7 +2,7 @@
  * What a document must pass before anything runs: length, token, depth, alias and directive limits
  * (graphql-armor), a root-field limit, operation types the schema has, and, with introspection off, no
  * "Did you mean" hints. Every refusal carries `extensions.code` `QUERY_LIMIT_EXCEEDED` with `limit` naming
- * which one; the values are reliability.md §1's (config.ts `FIXED.limits`).
+ * which one; the values are ../shared/docs/reliability.md §1's (config.ts `FIXED.limits`).
  */
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import {

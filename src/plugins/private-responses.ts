@@ -1,6 +1,6 @@
 /**
  * Every response may carry one caller's calls, so no shared cache (CDN, router response cache) may
- * keep it: Apollo Router caches responses without `private` for all users (reliability.md §3).
+ * keep it: Apollo Router caches responses without `private` for all users (../shared/docs/reliability.md §3).
  */
 import type { Plugin } from 'graphql-yoga';
 

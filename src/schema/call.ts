@@ -332,7 +332,7 @@ builder.queryFields((t) => ({
         }),
         totalCount: c.int({
           // Nullable: an upstream that does not say its total fails this field alone, and the edges are
-          // still served (clarifications, "totalCount without total").
+          // still served (../shared/docs/clarifications.md, "totalCount without total").
           nullable: true,
           description:
             'How many calls match the filter in all (the upstream `total`), not just on this page; null, with an error, when the upstream does not say.',

@@ -1,5 +1,5 @@
 /**
- * `Subscription.callEvents` (issue 12, item 2; names fixed by the clarifications, "Live updates contract"):
+ * `Subscription.callEvents` (issue 12, item 2; names fixed by the ../shared/docs/clarifications.md, "Live updates contract"):
  * new and changed calls of the caller's API key, as they are seen by the key's one poller or re-read after a
  * webhook (src/live/). Served over SSE on `/graphql` only (src/live/sse.ts writes the event ids); the
  * subgraph has no subscriptions (schema/index.ts removes them).

@@ -1,6 +1,6 @@
 /**
  * The upstream's REST behaviour as a pure function: request in, response out, no socket. It imitates a
- * Laravel 10 app (upstream-contract §1, §2, §5, §6): route matching (404/405) before auth, Sanctum-style
+ * Laravel 10 app (../shared/docs/upstream-contract.md §1, §2, §5, §6): route matching (404/405) before auth, Sanctum-style
  * bearer auth with the web guard's login redirect, an optional throttle hook after auth (the one stateful
  * part, supplied by the server; see throttle.ts), FormRequest validation with Laravel's messages and summary
  * line, and the LengthAwarePaginator envelope. Bodies are encoded as PHP's `json_encode` does by default
@@ -40,7 +40,7 @@ export interface RouteContext {
   /** @default 'newest-first' */
   order?: SimOrder;
   /**
-   * The throttle middleware (upstream-contract §5.3): called with the bearer token of every authenticated request
+   * The throttle middleware (../shared/docs/upstream-contract.md §5.3): called with the bearer token of every authenticated request
    * to a calls route, after auth and before the handler. A refusal becomes a 429; otherwise its headers are added
    * to the handler's answer (200, a get's 404, a list's 422). @default none (no throttling, no headers)
    */
@@ -51,7 +51,7 @@ export interface RouteContext {
    */
   maxPerPage?: number;
   /**
-   * How much of Laravel's paginator the list answers with (upstream-contract §2): `full` (every field),
+   * How much of Laravel's paginator the list answers with (../shared/docs/upstream-contract.md §2): `full` (every field),
    * `abridged` (`data`, `current_page`, `per_page`, `total`, `last_page`: the list page's first doc version)
    * or `data` (only `data`, a variant the gateway must accept). @default 'full'
    */

@@ -1,7 +1,7 @@
 /**
  * The embedded fake upstream on a real socket: node:http around `handleRequest`, with a request log for
  * tests and an optional fixed latency. Keep-alive works as with any node:http server. Like the real
- * upstream it throttles each API key (upstream-contract §5.3: 100/minute, 20 per 10 s; see throttle.ts),
+ * upstream it throttles each API key (../shared/docs/upstream-contract.md §5.3: 100/minute, 20 per 10 s; see throttle.ts),
  * on an injectable clock so that tests need not wait.
  */
 import { createServer } from 'node:http';
@@ -27,7 +27,7 @@ export interface RecordedRequest {
 }
 
 /**
- * A fault to inject instead of the normal answer (the shapes reliability.md §6 tests):
+ * A fault to inject instead of the normal answer (the shapes ../shared/docs/reliability.md §6 tests):
  * an answer of our choosing, a delay before the normal answer, no answer at all, a body that drips one
  * byte every `intervalMs`, or a connection reset after the headers.
  */
@@ -62,7 +62,7 @@ export interface SimulatorOptions {
   /**
    * Rate limits per API token, all applied at once: comma-separated `<requests>/<seconds>s` fixed windows (see
    * `parseRateLimits`). Only authenticated requests to the calls routes count. `false` or `'off'` turns throttling
-   * off. An invalid string makes `startSimulator` reject. @default '100/60s,20/10s' (upstream-contract §5.3)
+   * off. An invalid string makes `startSimulator` reject. @default '100/60s,20/10s' (../shared/docs/upstream-contract.md §5.3)
    */
   rateLimits?: string | false;
   /** Time for the rate limiter and `RecordedRequest.at`; tests pass a manual or fast clock. @default Date */

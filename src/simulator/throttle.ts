@@ -1,5 +1,5 @@
 /**
- * The upstream's rate limits for the simulator (upstream-contract §5.3: 100 requests a minute and a burst of 20 in
+ * The upstream's rate limits for the simulator (../shared/docs/upstream-contract.md §5.3: 100 requests a minute and a burst of 20 in
  * 10 seconds per API key), modelled on Laravel's ThrottleRequests middleware with a named limiter that returns
  * several `Limit`s. Each limit is a fixed window per key: it opens at the first hit after the previous window ended
  * (Laravel's counter with a TTL of the decay time) and closes `seconds` later. A request is checked against every
@@ -16,7 +16,7 @@ export interface RateLimit {
   seconds: number;
 }
 
-/** The documented upstream limits (upstream-contract §5.3), in the `parseRateLimits` syntax. */
+/** The documented upstream limits (../shared/docs/upstream-contract.md §5.3), in the `parseRateLimits` syntax. */
 export const DEFAULT_RATE_LIMITS = '100/60s,20/10s';
 
 /** Milliseconds since the Unix epoch; `Date` itself fits. */

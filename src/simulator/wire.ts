@@ -5,7 +5,7 @@
  * misread a field must disagree with it rather than agree by construction (issue 14, item 3).
  */
 
-/** The `status` values the docs list for calls and for the `status` filter (upstream-contract §2). */
+/** The `status` values the docs list for calls and for the `status` filter (../shared/docs/upstream-contract.md §2). */
 export const CALL_STATUSES = [
   'initiated',
   'ringing',
@@ -20,10 +20,10 @@ export const CALL_STATUSES = [
 ] as const;
 export type CallStatusValue = (typeof CALL_STATUSES)[number];
 
-/** The `type` values (upstream-contract §2). */
+/** The `type` values (../shared/docs/upstream-contract.md §2). */
 export const CALL_TYPES = ['inbound', 'outbound', 'web'] as const;
 
-/** A transcript segment of the array dialect (upstream-contract §3.1). */
+/** A transcript segment of the array dialect (../shared/docs/upstream-contract.md §3.1). */
 export interface WireTranscriptSegment {
   text: string;
   type?: string;
@@ -32,7 +32,7 @@ export interface WireTranscriptSegment {
   timestamp?: number;
 }
 
-/** An evaluation item of the array dialect (upstream-contract §3.2). */
+/** An evaluation item of the array dialect (../shared/docs/upstream-contract.md §3.2). */
 export interface WireEvaluationItem {
   name: string;
   type?: string;
@@ -40,7 +40,7 @@ export interface WireEvaluationItem {
   description?: string | null;
 }
 
-/** A call record as the list and get endpoints send it, in either documented dialect (upstream-contract §3). */
+/** A call record as the list and get endpoints send it, in either documented dialect (../shared/docs/upstream-contract.md §3). */
 export interface WireCall {
   id: number;
   assistant_name: string | null;

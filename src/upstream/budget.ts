@@ -1,5 +1,5 @@
 /**
- * One API key's request budget at the upstream (upstream-contract §5.3: 100 requests a minute and a burst
+ * One API key's request budget at the upstream (../shared/docs/upstream-contract.md §5.3: 100 requests a minute and a burst
  * of 20 in 10 seconds per key; plans may differ, and answers carry `X-RateLimit-*` headers). Pure: time
  * comes in as arguments.
  *
@@ -17,12 +17,12 @@ export interface RateWindow {
   windowMs: number;
 }
 
-/** The documented limits (upstream-contract §5.3), the default of `UPSTREAM_RATE_LIMITS`. */
+/** The documented limits (../shared/docs/upstream-contract.md §5.3), the default of `UPSTREAM_RATE_LIMITS`. */
 export const DOCUMENTED_RATE_LIMITS = '100/60s,20/10s';
 
 /**
  * Parses `UPSTREAM_RATE_LIMITS`: comma-separated `<requests>/<seconds>s` windows, e.g. `100/60s,20/10s`
- * (clarifications, "Upstream budget"). Throws a RangeError naming the part it cannot read.
+ * (../shared/docs/clarifications.md, "Upstream budget"). Throws a RangeError naming the part it cannot read.
  */
 export function parseRateLimits(text: string): RateWindow[] {
   const parts = text.split(',').map((part) => part.trim());
@@ -63,7 +63,7 @@ function count(value: string | string[] | undefined): number | null {
 }
 
 /**
- * Seconds to wait from a 429 (upstream-contract §5.3: honour `Retry-After` first, then the body's
+ * Seconds to wait from a 429 (../shared/docs/upstream-contract.md §5.3: honour `Retry-After` first, then the body's
  * `retry_after`); null when neither says.
  */
 export function parseRetryAfter(header: string | string[] | undefined, body: unknown, now: number): number | null {

@@ -168,7 +168,7 @@ function redirectError(status: number, location: string | undefined, origin: str
   } catch {
     target = null;
   }
-  // upstream-contract §5.2: a bad key may be answered with a redirect to the login page.
+  // ../shared/docs/upstream-contract.md §5.2: a bad key may be answered with a redirect to the login page.
   if (target && /\/login\b/i.test(target.pathname)) {
     return new UnauthenticatedError('The upstream API did not accept the credentials (redirected to a login page).');
   }
@@ -233,7 +233,7 @@ function transportError(error: unknown, timedOut: boolean, cancelled: boolean): 
   return new UpstreamUnavailableError('The upstream API could not be reached.', { cause: error });
 }
 
-/** Retried: connection failures and resets, timeouts of one attempt, 502/503/504 and 429 (reliability.md §2). */
+/** Retried: connection failures and resets, timeouts of one attempt, 502/503/504 and 429 (../shared/docs/reliability.md §2). */
 function isRetryable(error: GatewayError, status: number | null): boolean {
   if (error instanceof UpstreamRateLimitedError) return true;
   if (status !== null) return status === 502 || status === 503 || status === 504;

@@ -1,7 +1,7 @@
 /**
  * In-flight coalescing: while one upstream request for a key is on its way, identical requests wait
  * for it instead of making their own. Keys include the caller's API-key hash, so nothing is ever shared
- * between callers (reliability.md §2, "dedupe GETs keyed on URL + hash(Authorization)"). Nothing is kept
+ * between callers (../shared/docs/reliability.md §2, "dedupe GETs keyed on URL + hash(Authorization)"). Nothing is kept
  * once the answer is in: this is not a cache. The shared request is aborted only when every waiter has
  * gone away, so one client that disconnects cannot fail the others.
  */

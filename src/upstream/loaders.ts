@@ -24,7 +24,7 @@ import { type NormalizeOptions, normalizeCall, normalizeCallPage, unwrapCallReco
 import type { Priority } from './scheduler.js';
 
 /**
- * The largest `per_page` the upstream serves. 100 is documented (upstream-contract §2); an upstream seen to
+ * The largest `per_page` the upstream serves. 100 is documented (../shared/docs/upstream-contract.md §2); an upstream seen to
  * serve less (its paginator echoed a smaller `per_page`) is planned with that from then on. One per gateway.
  */
 export class PageSizeCap {

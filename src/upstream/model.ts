@@ -4,7 +4,7 @@
  */
 import type { PageEcho } from '../pagination/echo.js';
 
-/** Upstream status values (upstream-contract §2), in the upstream's own spelling. */
+/** Upstream status values (../shared/docs/upstream-contract.md §2), in the upstream's own spelling. */
 export const UPSTREAM_CALL_STATUSES = [
   'initiated',
   'ringing',

@@ -1,5 +1,5 @@
 /**
- * Turns raw upstream call records and list envelopes, in every dialect of upstream-contract §2-§3, into the `Call`
+ * Turns raw upstream call records and list envelopes, in every dialect of ../shared/docs/upstream-contract.md §2-§3, into the `Call`
  * model. Pure: no I/O and no GraphQL; fetching, logging the warnings and mapping errors are the callers' job.
  */
 import { UpstreamBadResponseError } from '../errors.js';
@@ -20,7 +20,7 @@ import type {
 } from './model.js';
 
 export interface NormalizeOptions {
-  /** IANA zone in which zone-less `Y-m-d H:i:s` timestamps are read (upstream-contract §3.8 leaves it open). */
+  /** IANA zone in which zone-less `Y-m-d H:i:s` timestamps are read (../shared/docs/upstream-contract.md §3.8 leaves it open). */
   timeZone: string;
 }
 
@@ -29,7 +29,7 @@ type Warn = (field: string, reason: string) => void;
 const MS_PER_DAY = 86_400_000;
 
 export function normalizeCallPage(raw: unknown, options: NormalizeOptions, warnings: NormalizeWarning[]): CallPage {
-  // upstream-contract §2: only `data` is guaranteed; older doc variants abridge the paginator.
+  // ../shared/docs/upstream-contract.md §2: only `data` is guaranteed; older doc variants abridge the paginator.
   if (!isObject(raw) || !Array.isArray(raw.data)) {
     throw new UpstreamBadResponseError('The upstream answered with an unexpected list shape.', {
       cause: new TypeError(`list envelope: expected an object with a data array, got ${describeType(raw)}`),
@@ -58,7 +58,7 @@ export function unwrapCallRecord(raw: unknown): unknown {
 
 /**
  * Throws `UpstreamBadResponseError` when the record is not an object or its `id` or `created_at` cannot be read:
- * a Relay node and its cursor stand on those two (clarifications, "Malformed upstream values").
+ * a Relay node and its cursor stand on those two (../shared/docs/clarifications.md, "Malformed upstream values").
  */
 export function normalizeCall(raw: unknown, options: NormalizeOptions, warnings: NormalizeWarning[]): Call {
   if (!isObject(raw)) throw unreadableRecord(`call record: expected an object, got ${describeType(raw)}`);
@@ -109,7 +109,7 @@ function fallBackToCreatedAt(createdAt: Date, raw: unknown, warn: Warn): Date {
 
 function readCallId(raw: unknown): number | null {
   if (typeof raw === 'number') return Number.isSafeInteger(raw) && raw > 0 ? raw : null;
-  // MCP passes ids as strings (upstream-contract §3.9); only canonical digit strings are accepted.
+  // MCP passes ids as strings (../shared/docs/upstream-contract.md §3.9); only canonical digit strings are accepted.
   if (typeof raw === 'string' && /^[1-9]\d*$/.test(raw)) {
     const id = Number(raw);
     return Number.isSafeInteger(id) ? id : null;
@@ -128,7 +128,7 @@ function readCount(raw: unknown, field: string, warn: Warn): number | null {
   return null;
 }
 
-/** Nullable scalars: a wrong type becomes `Malformed`, so only that field's path errors (clarifications). */
+/** Nullable scalars: a wrong type becomes `Malformed`, so only that field's path errors (../shared/docs/clarifications.md). */
 function readNullableString(raw: unknown, field: string): Checked<string | null> {
   if (raw === undefined || raw === null) return null;
   if (typeof raw === 'string') return raw;
@@ -164,7 +164,7 @@ function readAnsweredBy(raw: unknown): Checked<AnsweredBy | null> {
   return new Malformed('answeredBy', `expected a string or null, got ${describeType(raw)}`);
 }
 
-// upstream-contract §3.4: opaque JSON; PHP encodes an empty associative array as `[]` (clarifications: `{}`).
+// ../shared/docs/upstream-contract.md §3.4: opaque JSON; PHP encodes an empty associative array as `[]` (../shared/docs/clarifications.md: `{}`).
 function readWebhookResponse(raw: unknown): Checked<unknown> {
   if (raw === undefined || raw === null) return null;
   if (Array.isArray(raw) && raw.length === 0) return {};
@@ -180,7 +180,7 @@ const STATUS_BY_KEY = new Map<string, CallStatus>(
   UPSTREAM_CALL_STATUSES.map((status) => [statusKey(status), statusFromUpstream(status)]),
 );
 
-/** upstream-contract §3.9: unknown statuses map to UNKNOWN instead of failing the record. */
+/** ../shared/docs/upstream-contract.md §3.9: unknown statuses map to UNKNOWN instead of failing the record. */
 function readStatus(raw: unknown, warn: Warn): CallStatus {
   if (typeof raw === 'string') return STATUS_BY_KEY.get(statusKey(raw)) ?? 'UNKNOWN';
   warn('status', `expected a string, got ${describeType(raw)}; using UNKNOWN`);
@@ -199,10 +199,10 @@ function readCallType(raw: unknown, warn: Warn): CallType {
   return 'UNKNOWN';
 }
 
-/** Non-null JSON and list fields fall back to empty with a warning instead of erroring (clarifications). */
+/** Non-null JSON and list fields fall back to empty with a warning instead of erroring (../shared/docs/clarifications.md). */
 function readVariables(raw: unknown, warn: Warn): JsonObject {
   if (isObject(raw)) return raw;
-  // upstream-contract §3.3: an empty set arrives as PHP's `[]`.
+  // ../shared/docs/upstream-contract.md §3.3: an empty set arrives as PHP's `[]`.
   if (raw === undefined || raw === null || (Array.isArray(raw) && raw.length === 0)) return {};
   warn('variables', `expected an object, got ${describeType(raw)}; using {}`);
   return {};
@@ -221,7 +221,7 @@ const DECLARED_EVALUATION_TYPES = new Map<string, EvaluationType>([
   ['array', 'LIST'],
 ]);
 
-/** upstream-contract §3.2: an array of declared fields (new dialect) or a flat object (old dialect). */
+/** ../shared/docs/upstream-contract.md §3.2: an array of declared fields (new dialect) or a flat object (old dialect). */
 function readEvaluation(raw: unknown, warn: Warn): EvaluationItem[] {
   if (raw === undefined || raw === null) return [];
   if (Array.isArray(raw)) return evaluationFromArray(raw, warn);
@@ -255,7 +255,7 @@ function evaluationFromArray(entries: unknown[], warn: Warn): EvaluationItem[] {
     }
     items.push({
       name: entry.name,
-      // The declared type wins even when the LLM-extracted value does not match it (upstream-contract §3.2).
+      // The declared type wins even when the LLM-extracted value does not match it (../shared/docs/upstream-contract.md §3.2).
       type: declaredEvaluationType(entry.type),
       value: entry.value ?? null,
       description: typeof description === 'string' ? description : null,
@@ -295,7 +295,7 @@ const PREFIX_SENDER = new Map<string, TranscriptSender>([
 
 const SPEAKER_PREFIX = new RegExp(`^\\s*(${[...PREFIX_SENDER.keys()].join('|')}):(.*)$`, 'i');
 
-/** upstream-contract §3.1: segments (new dialect), a plain or prefixed string (old dialect), or empty. */
+/** ../shared/docs/upstream-contract.md §3.1: segments (new dialect), a plain or prefixed string (old dialect), or empty. */
 function readTranscript(raw: unknown, warn: Warn): { segments: TranscriptSegment[]; text: string | null } {
   if (raw === undefined || raw === null) return { segments: [], text: null };
   if (typeof raw === 'string') {
@@ -366,7 +366,7 @@ function roundToMicros(seconds: number): number {
 }
 
 /**
- * Old-dialect and webhook transcripts (upstream-contract §3.1) with speaker prefixes per clarifications: a prefixed
+ * Old-dialect and webhook transcripts (../shared/docs/upstream-contract.md §3.1) with speaker prefixes per ../shared/docs/clarifications.md: a prefixed
  * line starts a segment, an unprefixed line continues the current one, text before the first prefix is UNKNOWN.
  * Segments that are empty after trimming (a bare `AI:` line) are dropped.
  */
@@ -397,7 +397,7 @@ function stringSegment(sender: TranscriptSender, text: string): TranscriptSegmen
 
 /**
  * A number or a decimal string as a plain decimal string that keeps every digit the upstream sent
- * (upstream-contract §3.5: `"0.02500000"` from Laravel's decimal:8 cast, or a JSON number in older dialects).
+ * (../shared/docs/upstream-contract.md §3.5: `"0.02500000"` from Laravel's decimal:8 cast, or a JSON number in older dialects).
  * `null` stays null; `undefined` means unreadable (NaN, Infinity, exponent strings, non-numeric text, other types).
  */
 export function parseDecimal(value: unknown): string | null | undefined {
@@ -443,7 +443,7 @@ const UPSTREAM_DATE =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?:(Z)|([+-])(\d{2}):?(\d{2}))?$/i;
 
 /**
- * Reads every timestamp form of upstream-contract §3.8: `Y-m-d H:i:s` and `Y-m-d\TH:i:s` without a zone (read in
+ * Reads every timestamp form of ../shared/docs/upstream-contract.md §3.8: `Y-m-d H:i:s` and `Y-m-d\TH:i:s` without a zone (read in
  * `timeZone`), and ISO-8601 with `Z` or a `±hh:mm`/`±hhmm` offset, with up to 6 fraction digits (truncated to ms).
  * Returns null for anything else, including impossible calendar dates. Zone-less wall times that a DST change
  * skips or repeats use the offset in force before the change: Europe/Berlin 2025-03-30 02:30 (skipped) becomes

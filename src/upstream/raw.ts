@@ -4,7 +4,7 @@
  * guaranteed: the normaliser treats every field as `unknown` and checks it.
  */
 
-/** One transcript segment of the array dialect (upstream-contract §3.1). */
+/** One transcript segment of the array dialect (../shared/docs/upstream-contract.md §3.1). */
 export interface RawTranscriptSegment {
   text: string;
   /** Only "transcript" is documented; others must be accepted. */
@@ -15,7 +15,7 @@ export interface RawTranscriptSegment {
   timestamp?: number;
 }
 
-/** One evaluation field of the array dialect (upstream-contract §3.2). */
+/** One evaluation field of the array dialect (../shared/docs/upstream-contract.md §3.2). */
 export interface RawEvaluationItem {
   name: string;
   /** bool | boolean | string | number | integer | int | float, or unknown values. */
@@ -24,7 +24,7 @@ export interface RawEvaluationItem {
   description?: string | null;
 }
 
-/** A call record as `GET /user/calls` and `GET /user/calls/{id}` return it (upstream-contract §3). */
+/** A call record as `GET /user/calls` and `GET /user/calls/{id}` return it (../shared/docs/upstream-contract.md §3). */
 export interface RawCall {
   id: number;
   assistant_name: string | null;
@@ -53,7 +53,7 @@ export interface RawCall {
   updated_at: string;
 }
 
-/** Laravel LengthAwarePaginator envelope (upstream-contract §2). Only `data` is guaranteed. */
+/** Laravel LengthAwarePaginator envelope (../shared/docs/upstream-contract.md §2). Only `data` is guaranteed. */
 export interface RawCallPage {
   data: RawCall[];
   current_page?: number;
@@ -70,7 +70,7 @@ export interface RawCallPage {
   links?: { url: string | null; label: string; active: boolean }[];
 }
 
-/** Error envelopes seen across the API family (upstream-contract §5.1). */
+/** Error envelopes seen across the API family (../shared/docs/upstream-contract.md §5.1). */
 export interface RawErrorBody {
   message?: string;
   error?: string;

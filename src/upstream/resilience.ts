@@ -1,7 +1,7 @@
 /**
  * The parts of the upstream policy that keep state between requests and are not per key: a retry budget
  * and a circuit breaker per origin (per-key budgets, queues and pauses live in scheduler.ts). Defaults
- * follow reliability.md §2. API keys are only ever held as a hash (`keyId`), never as text.
+ * follow ../shared/docs/reliability.md §2. API keys are only ever held as a hash (`keyId`), never as text.
  */
 import { hash } from 'node:crypto';
 import { UpstreamUnavailableError } from '../errors.js';

@@ -408,7 +408,7 @@ export class UpstreamScheduler implements RequestScheduler {
   /**
    * A paused key refuses requests until its pause is over; then exactly one goes as a probe, and its
    * outcome resumes or pauses the key again (a circuit breaker per key; Envoy's outlier detection ejects
-   * a host after 5 consecutive 5xx, reliability.md §2).
+   * a host after 5 consecutive 5xx, ../shared/docs/reliability.md §2).
    */
   private admitPaused(lane: Lane, now: number): boolean {
     if (lane.pausedUntil === 0) return false;

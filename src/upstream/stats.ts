@@ -1,5 +1,5 @@
 /**
- * Totals over a list of calls (issue 7, clarifications "Drift-proof pagination and statistics"): counts
+ * Totals over a list of calls (issue 7, ../shared/docs/clarifications.md "Drift-proof pagination and statistics"): counts
  * by status, type and answeredBy, exact decimal sums of the costs (they arrive as 8-decimal strings;
  * null counts as zero), and total, mean and median duration. Pure.
  */

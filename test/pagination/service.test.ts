@@ -1,6 +1,6 @@
 /**
  * The pagination service in memory: a list of rows behind a page source that answers like the upstream's
- * paginator in each documented envelope variant (upstream-contract §2), including one that caps
+ * paginator in each documented envelope variant (../shared/docs/upstream-contract.md §2), including one that caps
  * `per_page`. Walks forward and backward, totals and full scans must give exactly the list, in the fewest
  * requests, whatever the variant.
  */
@@ -29,7 +29,7 @@ interface Dialect {
   cap?: number;
 }
 
-/** Named fixtures: the envelope variants of upstream-contract §2 and the clarifications. */
+/** Named fixtures: the envelope variants of ../shared/docs/upstream-contract.md §2 and the clarifications. */
 const DIALECTS: Record<string, Dialect> = {
   'the full Laravel paginator': { totals: true, echo: true },
   'the abridged one ({ data, total, last_page })': { totals: true, echo: false },

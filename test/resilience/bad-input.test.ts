@@ -1,5 +1,5 @@
 /**
- * Hostile input B1-B10 of reliability.md §6: every rejection happens before any upstream request and
+ * Hostile input B1-B10 of ../shared/docs/reliability.md §6: every rejection happens before any upstream request and
  * carries a clear code or HTTP status. B9 is a fast-check fuzz for a bounded time (FUZZ_SECONDS).
  */
 import { gzipSync } from 'node:zlib';

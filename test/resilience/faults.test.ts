@@ -1,5 +1,5 @@
 /**
- * Upstream faults F1-F9 of reliability.md §6, each with its pass criterion, injected by the simulator's
+ * Upstream faults F1-F9 of ../shared/docs/reliability.md §6, each with its pass criterion, injected by the simulator's
  * fault hook. Every timing rule (attempt timeout, deadline, back-off, Retry-After, pauses, the open
  * circuit) runs on a ManualClock shared by the gateway and the simulator, with the production timings:
  * the test moves the clock and checks what happened at each instant, and simulator arrivals are stamped
@@ -53,7 +53,7 @@ async function atOnce<T>(clock: ManualClock, send: () => Promise<T>): Promise<T>
   return answer.value!;
 }
 
-describe('upstream faults (reliability.md §6)', () => {
+describe('upstream faults (../shared/docs/reliability.md §6)', () => {
   it('F1: every attempt slower than the attempt timeout gives UPSTREAM_TIMEOUT at the deadline, in 3 attempts cut at the attempt timeout, leaving nothing in flight', async () => {
     const clock = new ManualClock();
     gw = await startTestGateway({ clock, simulator: { faults: () => hang } });

@@ -1,5 +1,5 @@
 /**
- * Tenants T1-T7 of reliability.md §6: one caller's data, errors and throttling never reach another,
+ * Tenants T1-T7 of ../shared/docs/reliability.md §6: one caller's data, errors and throttling never reach another,
  * single-tenant mode never serves strangers with the server's key, and logs carry no credential.
  */
 import { createServer } from 'node:http';

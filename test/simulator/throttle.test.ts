@@ -1,5 +1,5 @@
 /**
- * The simulator's rate limits (upstream-contract §5.3, modelled on Laravel's ThrottleRequests) and its per_page
+ * The simulator's rate limits (../shared/docs/upstream-contract.md §5.3, modelled on Laravel's ThrottleRequests) and its per_page
  * cap, over real sockets on a manual clock: time only moves when a test moves it, so nothing sleeps.
  */
 import { afterEach, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * T6 of reliability.md §6: every log line a test gateway writes, over the whole suite, is collected in
+ * T6 of ../shared/docs/reliability.md §6: every log line a test gateway writes, over the whole suite, is collected in
  * one folder; after the last test this teardown fails the run if any holds a credential used in tests.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';

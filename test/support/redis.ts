@@ -1,6 +1,6 @@
 /**
  * A real `redis-server` (Debian's package) on a free loopback port, with persistence off, for the tests
- * that share state between gateways (clarifications, "Redis in tests"). `.ci/run` installs the package
+ * that share state between gateways (../shared/docs/clarifications.md, "Redis in tests"). `.ci/run` installs the package
  * when it is missing. `stop` and `start` again on the same port simulate an outage.
  */
 import { type ChildProcess, spawn } from 'node:child_process';

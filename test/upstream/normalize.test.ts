@@ -13,7 +13,7 @@ import {
 const SECRET = 'SECRET-VALUE-123';
 const UTC = { timeZone: 'UTC' };
 
-/** A complete new-dialect record (upstream-contract §3.10 step 3). */
+/** A complete new-dialect record (../shared/docs/upstream-contract.md §3.10 step 3). */
 const baseRecord = {
   id: 123456,
   assistant_name: 'Sales Assistant',
@@ -540,7 +540,7 @@ describe('nullable scalars', () => {
 });
 
 describe('status and type', () => {
-  // The ten documented statuses (upstream-contract §2), written out rather than derived, so a wrong
+  // The ten documented statuses (../shared/docs/upstream-contract.md §2), written out rather than derived, so a wrong
   // spelling on either side fails here.
   const upstreamStatusCases = [
     { raw: 'initiated', expected: 'INITIATED' },
