@@ -125,7 +125,7 @@ export function createContext(deps: ContextDependencies, initial: ServerContext 
       inFlight: deps.inFlight,
       signal: request.signal,
       parentSpan: initial.requestSpan,
-      onCall: requestLog
+      onAttempt: requestLog
         ? () => {
             requestLog.upstreamRequests++;
           }

@@ -21,7 +21,7 @@ import type { Config } from './config.js';
 import type { ServerContext } from './context.js';
 import { operationNameOf } from './logging.js';
 import type { PageCacheStats } from './upstream/cache.js';
-import type { UpstreamCallInfo, UpstreamClientStats } from './upstream/client.js';
+import type { UpstreamAttemptInfo, UpstreamClientStats } from './upstream/client.js';
 
 /** State of the long-lived upstream parts, read when metrics are scraped (and by health checks and tests). */
 export interface UpstreamStats extends UpstreamClientStats {
@@ -43,8 +43,8 @@ export interface SharedStoreStats {
 
 export interface GatewayMetrics {
   registry: Registry;
-  /** Feeds upstream attempts (wire to the client's `onCall`). */
-  observeUpstream(info: UpstreamCallInfo): void;
+  /** Feeds upstream attempts (wire to the client's `onAttempt`). */
+  observeUpstream(info: UpstreamAttemptInfo): void;
   /** Times GraphQL requests and counts their error codes; answers /metrics when it is on the main port. */
   plugin: Plugin<{}, ServerContext>;
   /** Node listener for the separate metrics port: /metrics with the token checked, 404 elsewhere. */

@@ -41,7 +41,7 @@ import { useTracing } from './tracing.js';
 import { upstreamClientOptions, type UpstreamPolicyOverrides } from './upstream-policy.js';
 import { shareOf } from './upstream/budget.js';
 import { PageCache, type PageStore } from './upstream/cache.js';
-import { createUpstreamClient, type UpstreamCallInfo } from './upstream/client.js';
+import { createUpstreamClient, type UpstreamAttemptInfo } from './upstream/client.js';
 import { InFlight, TtlCache } from './upstream/coalesce.js';
 import { PageSizeCap, type Served } from './upstream/loaders.js';
 import type { Call } from './upstream/model.js';
@@ -54,7 +54,7 @@ export interface GatewayOptions {
   /** Prefilled in GraphiQL's header editor (the demo fills in its token). */
   graphiqlHeaders?: Record<string, string>;
   /** Called after every upstream attempt (tests count them; metrics do). */
-  onUpstreamCall?: (info: UpstreamCallInfo) => void;
+  onUpstreamCall?: (info: UpstreamAttemptInfo) => void;
   /** Changes to the upstream policy of upstream-policy.ts (tests shorten timings). */
   upstream?: UpstreamPolicyOverrides;
   /** Time for the scheduler, cache, breaker, deadlines and readiness (tests run it by hand or faster). */
@@ -123,7 +123,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   const client = createUpstreamClient(
     { ...policy, sharedBudget },
     {
-      onCall: (info) => {
+      onAttempt: (info) => {
         metrics?.observeUpstream(info);
         options.onUpstreamCall?.(info);
       },

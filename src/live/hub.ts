@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { GatewayError, UpstreamBadResponseError, UpstreamUnavailableError } from '../errors.js';
-import type { UpstreamCallInfo, UpstreamClient } from '../upstream/client.js';
+import type { UpstreamAttemptInfo, UpstreamClient } from '../upstream/client.js';
 import type { Call } from '../upstream/model.js';
 import { type NormalizeOptions, normalizeCall, unwrapCallRecord } from '../upstream/normalize.js';
 import { keyId } from '../upstream/resilience.js';
@@ -55,7 +55,7 @@ export interface LiveHubOptions {
   pageSize?: number;
   /** Items a subscriber may have waiting; beyond that it gets the resync signal instead. @default 1000 */
   maxQueue?: number;
-  onCall?: (info: UpstreamCallInfo) => void;
+  onAttempt?: (info: UpstreamAttemptInfo) => void;
 }
 
 /** Entries read from the log per round trip. */
@@ -362,7 +362,7 @@ export class LiveHub {
       lastPollAt: this.lastPolls.get(key) ?? Number.NEGATIVE_INFINITY,
       onPolled: (at) => this.lastPolls.set(key, at),
       onRefused: (error) => this.refuse(key, error),
-      onCall: options.onCall,
+      onAttempt: options.onAttempt,
     });
     feed = new KeyFeed(
       key,
@@ -404,7 +404,7 @@ export class LiveHub {
   async hint(token: string, callId: number): Promise<HintOutcome> {
     const key = keyId(token);
     const { client, normalize, store } = this.options;
-    const answer = await client.getCall(callId, { token, key, priority: 'interactive', onCall: this.options.onCall });
+    const answer = await client.getCall(callId, { token, key, priority: 'interactive', onAttempt: this.options.onAttempt });
     if (answer === null) return { outcome: 'not-found' };
     const record = unwrapCallRecord(answer.body);
     const call = normalizeCall(record, normalize, []);

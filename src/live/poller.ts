@@ -18,7 +18,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { GatewayError, UnauthenticatedError, UpstreamRateLimitedError } from '../errors.js';
 import type { RateWindow } from '../upstream/budget.js';
-import type { UpstreamCallInfo, UpstreamClient } from '../upstream/client.js';
+import type { UpstreamAttemptInfo, UpstreamClient } from '../upstream/client.js';
 import { pageQuery } from '../upstream/filter.js';
 import type { Call } from '../upstream/model.js';
 import { type NormalizeOptions, normalizeCallPage } from '../upstream/normalize.js';
@@ -73,7 +73,7 @@ export interface PollerOptions {
   /** The upstream refused the key: the subscribers are told, and the poller stops. */
   onRefused(error: GatewayError): void;
   /** Told about each upstream attempt (metrics, tests). */
-  onCall?: (info: UpstreamCallInfo) => void;
+  onAttempt?: (info: UpstreamAttemptInfo) => void;
 }
 
 const MAX_BACKOFF_MS = 60_000;
@@ -217,7 +217,7 @@ export class KeyPoller {
       token,
       key,
       priority: 'bulk',
-      onCall: this.options.onCall,
+      onAttempt: this.options.onAttempt,
     });
     const warnings: NonNullable<Parameters<typeof normalizeCallPage>[2]> = [];
     // A record without a readable id or created_at fails the page, as everywhere (../shared/docs/clarifications.md).

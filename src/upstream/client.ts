@@ -2,7 +2,7 @@
  * The only code that talks HTTP to the upstream calls API. One undici Pool per gateway (keep-alive,
  * bounded sockets). Every attempt first takes a permit from its API key's lane of the scheduler (the
  * key's request budget, queue and pause; scheduler.ts) and tells it how the attempt went and what the
- * upstream said about the budget. Per attempt and per call deadlines are enforced with AbortSignals on the
+ * upstream said about the budget. Per attempt and per request deadlines are enforced with AbortSignals on the
  * injected clock (undici's own timeouts are per phase and, for bodies, between chunks); retries of these
  * idempotent GETs use full-jitter back-off inside a retry budget; a circuit breaker guards the origin; no
  * redirect is followed; every failure is a GatewayError whose message carries no upstream URL, body or
@@ -35,7 +35,7 @@ import {
 export interface UpstreamClientOptions {
   /** e.g. `https://app.famulor.de/api`, with or without a trailing slash. */
   baseUrl: string;
-  /** Total deadline of one upstream call, all attempts and back-off included. @default 20000 */
+  /** Total deadline of one upstream request, all attempts and back-off included. @default 20000 */
   timeoutMs: number;
   /** Deadline of one attempt. @default 8000 */
   attemptTimeoutMs: number;
@@ -62,7 +62,7 @@ export interface UpstreamClientOptions {
 }
 
 /** What one upstream attempt was, for counting and logging; never the token. */
-export interface UpstreamCallInfo {
+export interface UpstreamAttemptInfo {
   path: string;
   status: number | null;
   durationMs: number;
@@ -74,7 +74,7 @@ export interface UpstreamCallInfo {
   priority: Priority;
 }
 
-export interface CallOptions {
+export interface RequestOptions {
   /** The caller's API key, sent as `Authorization: Bearer <token>`. */
   token: string;
   /** `keyId(token)`, computed once per request: the key's lane in the scheduler. */
@@ -83,8 +83,8 @@ export interface CallOptions {
   priority: Priority;
   /** The caller's request; aborting it aborts the upstream request and its retries. */
   signal?: AbortSignal;
-  /** Told about every attempt made for this call. */
-  onCall?: (info: UpstreamCallInfo) => void;
+  /** Told about every attempt made for this request. */
+  onAttempt?: (info: UpstreamAttemptInfo) => void;
   /** The caller's trace span: each attempt gets a child span (tracing.ts). */
   parentSpan?: Span;
 }
@@ -105,9 +105,9 @@ export interface UpstreamClientStats {
 
 export interface UpstreamClient {
   /** `GET /user/calls?<query>`. */
-  listCalls(query: string, options: CallOptions): Promise<UpstreamAnswer>;
+  listCalls(query: string, options: RequestOptions): Promise<UpstreamAnswer>;
   /** `GET /user/calls/{id}`; null when the upstream says 404. */
-  getCall(callId: number, options: CallOptions): Promise<UpstreamAnswer | null>;
+  getCall(callId: number, options: RequestOptions): Promise<UpstreamAnswer | null>;
   /** State for health checks and metrics. */
   stats(): UpstreamClientStats;
   /**
@@ -212,7 +212,7 @@ function statusError(
 
 /**
  * The gateway's error for what went wrong on the wire. `timedOut`: the attempt's own timer fired (its
- * timeout, or the call's deadline when that came first); `cancelled`: the caller went away first.
+ * timeout, or the request's deadline when that came first); `cancelled`: the caller went away first.
  */
 function transportError(error: unknown, timedOut: boolean, cancelled: boolean): GatewayError {
   if (error instanceof GatewayError) return error;
@@ -299,7 +299,7 @@ export function splitBaseUrl(baseUrl: string): { origin: string; basePath: strin
 /** What the client tells its owner besides answers. */
 export interface UpstreamClientHooks {
   /** After every attempt (metrics and tests count them). */
-  onCall?: (info: UpstreamCallInfo) => void;
+  onAttempt?: (info: UpstreamAttemptInfo) => void;
   /** A mismatch between gateway and upstream worth an operator's look (pino's `warn` signature). */
   warn?: (details: Record<string, unknown>, message: string) => void;
 }
@@ -310,7 +310,7 @@ export function createUpstreamClient(
   clock: Clock = systemClock,
   random: () => number = Math.random,
 ): UpstreamClient {
-  const onCall = hooks.onCall ?? (() => {});
+  const onAttempt = hooks.onAttempt ?? (() => {});
   const { origin, basePath } = splitBaseUrl(options.baseUrl);
   const pool = new Pool(origin, {
     connections: options.connections,
@@ -363,30 +363,30 @@ export function createUpstreamClient(
   }
 
   /** The attempt's permit from its key's lane: at once, after a wait in the queue, or a refusal. */
-  async function permitFor(call: CallOptions, deadlineAt: number): Promise<Permit> {
+  async function permitFor(request: RequestOptions, deadlineAt: number): Promise<Permit> {
     // The lane's own timer refuses a wait that would outlast the deadline, so only the caller's signal
     // is passed.
     try {
-      const permit = scheduler.acquire(call.key, call.priority, deadlineAt, call.signal);
+      const permit = scheduler.acquire(request.key, request.priority, deadlineAt, request.signal);
       return permit instanceof Promise ? await permit : permit;
     } catch (error) {
-      throw transportError(error, false, call.signal?.aborted === true);
+      throw transportError(error, false, request.signal?.aborted === true);
     }
   }
 
-  async function getJson(path: string, call: CallOptions, allowNotFound: boolean): Promise<UpstreamAnswer | null> {
+  async function getJson(path: string, request: RequestOptions, allowNotFound: boolean): Promise<UpstreamAnswer | null> {
     const deadlineAt = clock.now() + options.timeoutMs;
     const pastDeadline = () => clock.now() >= deadlineAt;
-    const report = (info: UpstreamCallInfo) => {
-      onCall(info);
-      call.onCall?.(info);
+    const report = (info: UpstreamAttemptInfo) => {
+      onAttempt(info);
+      request.onAttempt?.(info);
     };
     const template = path.startsWith('/user/calls/') ? '/user/calls/{id}' : '/user/calls';
     budget.recordFirstAttempt();
     for (let attempt = 0; ; attempt++) {
       // An open circuit answers at once, before the request costs any budget or waiting.
       if (breaker.state === 'open') breaker.admit();
-      const permit = await permitFor(call, deadlineAt);
+      const permit = await permitFor(request, deadlineAt);
       let probe: boolean;
       try {
         ({ probe } = breaker.admit());
@@ -396,24 +396,24 @@ export function createUpstreamClient(
       }
       const started = performance.now();
       // The path's template only: ids, filters and credentials stay out of traces.
-      const span = call.parentSpan
+      const span = request.parentSpan
         ? trace.getTracer('calls-gateway').startSpan(
             `GET ${template}`,
             {
               kind: SpanKind.CLIENT,
               attributes: { 'http.request.method': 'GET', 'url.template': template, 'calls_gateway.attempt': attempt },
             },
-            trace.setSpan(context.active(), call.parentSpan),
+            trace.setSpan(context.active(), request.parentSpan),
           )
         : undefined;
-      const attemptAbort = attemptSignal(clock, Math.max(1, Math.min(options.attemptTimeoutMs, deadlineAt - clock.now())), call.signal);
-      const info = { path, attempt, queuedMs: permit.waitedMs, priority: call.priority };
+      const attemptAbort = attemptSignal(clock, Math.max(1, Math.min(options.attemptTimeoutMs, deadlineAt - clock.now())), request.signal);
+      const info = { path, attempt, queuedMs: permit.waitedMs, priority: request.priority };
       let status: number | null = null;
       try {
-        const result = await exchange(path, call.token, attemptAbort.signal, allowNotFound);
+        const result = await exchange(path, request.token, attemptAbort.signal, allowNotFound);
         status = result.status;
         permit.done({ sent: true, failed: false, said: result.said });
-        breaker.record('success', probe, call.key);
+        breaker.record('success', probe, request.key);
         report({ ...info, status, durationMs: performance.now() - started, outcome: result.answer === null ? 'not_found' : 'ok' });
         span?.setAttribute('http.response.status_code', status);
         span?.end();
@@ -421,7 +421,7 @@ export function createUpstreamClient(
       } catch (raw) {
         status = (raw as { status?: number }).status ?? null;
         let said = (raw as { said?: RateLimitHeaders }).said;
-        const error = transportError(raw, attemptAbort.timedOut(), call.signal?.aborted === true);
+        const error = transportError(raw, attemptAbort.timedOut(), request.signal?.aborted === true);
         report({ ...info, status, durationMs: performance.now() - started, outcome: 'error' });
         if (span) {
           if (status !== null) span.setAttribute('http.response.status_code', status);
@@ -429,7 +429,7 @@ export function createUpstreamClient(
           span.setStatus({ code: SpanStatusCode.ERROR });
           span.end();
         }
-        if (call.signal?.aborted && !attemptAbort.timedOut()) {
+        if (request.signal?.aborted && !attemptAbort.timedOut()) {
           permit.done({ sent: true, failed: null });
           breaker.release(probe);
           throw error;
@@ -438,14 +438,14 @@ export function createUpstreamClient(
         if (status === 429 && said && said.retryAfterMs === null) said = { ...said, retryAfterMs: 1_000 };
         const failed = isUpstreamFailure(error, status);
         permit.done({ sent: true, failed, said });
-        breaker.record(failed ? 'failure' : 'success', probe, call.key);
+        breaker.record(failed ? 'failure' : 'success', probe, request.key);
         if (pastDeadline() || !isRetryable(error, status) || attempt >= options.maxRetries || !budget.tryRetry()) throw error;
         // After a 429 the key's lane holds the next attempt until the upstream's time is up, or refuses
         // it at once when that is past the deadline; other failures back off here.
         if (status === 429) continue;
         const pause = backoffMs(attempt, options.retryBaseMs, options.retryCapMs, random);
         if (clock.now() + pause >= deadlineAt) throw error;
-        await sleep(clock, pause, call.signal).catch(() => {
+        await sleep(clock, pause, request.signal).catch(() => {
           throw transportError(undefined, false, true);
         });
       } finally {
@@ -455,12 +455,12 @@ export function createUpstreamClient(
   }
 
   return {
-    async listCalls(query, call) {
-      return (await getJson(`/user/calls${query ? `?${query}` : ''}`, call, false))!;
+    async listCalls(query, request) {
+      return (await getJson(`/user/calls${query ? `?${query}` : ''}`, request, false))!;
     },
-    getCall(callId, call) {
+    getCall(callId, request) {
       if (!Number.isSafeInteger(callId) || callId < 1) throw new RangeError('callId must be a positive integer');
-      return getJson(`/user/calls/${callId}`, call, true);
+      return getJson(`/user/calls/${callId}`, request, true);
     },
     stats: () => {
       const queue = scheduler.stats();

@@ -16,7 +16,7 @@ import type { PageSource } from '../pagination/service.js';
 import type { PageRequest } from '../pagination/window.js';
 import { requestStart, UPSTREAM_MAX_PER_PAGE } from '../pagination/window.js';
 import type { PageStore } from './cache.js';
-import type { CallOptions, UpstreamCallInfo, UpstreamClient } from './client.js';
+import type { RequestOptions, UpstreamAttemptInfo, UpstreamClient } from './client.js';
 import type { InFlight } from './coalesce.js';
 import { pageQuery } from './filter.js';
 import type { Call, NormalizeWarning } from './model.js';
@@ -68,9 +68,9 @@ export interface LoaderOptions {
   /** Aborts the operation's upstream requests when the client goes away. */
   signal?: AbortSignal;
   /** Told about every upstream attempt of this operation. */
-  onCall?: (info: UpstreamCallInfo) => void;
+  onAttempt?: (info: UpstreamAttemptInfo) => void;
   /** The operation's trace span, parent of the upstream spans. */
-  parentSpan?: CallOptions['parentSpan'];
+  parentSpan?: RequestOptions['parentSpan'];
   onWarnings?: (warnings: NormalizeWarning[]) => void;
   /** Told once when the upstream is seen to cap `per_page`. */
   onPageCap?: (perPage: number) => void;
@@ -115,23 +115,23 @@ export function createLoaders(options: LoaderOptions): Loaders {
     else if (admittedNow === null) void (admitted as Promise<boolean>).then((yes) => yes && put(cache!));
   };
   const usage: UpstreamUsage = { requests: 0, cacheHits: 0, queuedMs: 0 };
-  const onCall = (info: UpstreamCallInfo) => {
+  const onAttempt = (info: UpstreamAttemptInfo) => {
     usage.requests++;
     usage.queuedMs += info.queuedMs;
-    options.onCall?.(info);
+    options.onAttempt?.(info);
   };
   const report = (warnings: NormalizeWarning[]) => {
     if (warnings.length > 0) options.onWarnings?.(warnings);
   };
-  const callOptions = (priority: Priority): CallOptions => {
+  const requestOptions = (priority: Priority): RequestOptions => {
     if (token === null || key === null) throw new UnauthenticatedError('This field needs an "Authorization: Bearer <API key>" header.');
-    return { token, key, priority, signal, onCall, parentSpan: options.parentSpan };
+    return { token, key, priority, signal, onAttempt, parentSpan: options.parentSpan };
   };
   /** Runs `task` alone, or joins an identical request of the same key (and priority) already on its way. */
-  const shared = <T>(inFlight: InFlight<T> | undefined, what: string, priority: Priority, task: (call: CallOptions) => Promise<T>) => {
-    const call = callOptions(priority);
-    if (!inFlight) return task(call);
-    return inFlight.run(`${key}\u0000${priority}\u0000${what}`, signal, (joined) => task({ ...call, signal: joined }));
+  const shared = <T>(inFlight: InFlight<T> | undefined, what: string, priority: Priority, task: (request: RequestOptions) => Promise<T>) => {
+    const request = requestOptions(priority);
+    if (!inFlight) return task(request);
+    return inFlight.run(`${key}\u0000${priority}\u0000${what}`, signal, (joined) => task({ ...request, signal: joined }));
   };
 
   // Calls returned by the operation's list pages, and the list pages still on their way.
@@ -156,14 +156,14 @@ export function createLoaders(options: LoaderOptions): Loaders {
           return known;
         }
         try {
-          return await shared(options.inFlight?.calls, `call/${id}`, 'interactive', async (call) => {
-            const answer = await client.getCall(id, call);
+          return await shared(options.inFlight?.calls, `call/${id}`, 'interactive', async (request) => {
+            const answer = await client.getCall(id, request);
             if (cache) cache.misses++;
             if (answer === null) return null;
             const warnings: NormalizeWarning[] = [];
             const found = normalizeCall(unwrapCallRecord(answer.body), options.normalize, warnings);
             report(warnings);
-            keep((store) => store.putCall(call.key, found, answer.bytes, unwrapCallRecord(answer.body)));
+            keep((store) => store.putCall(request.key, found, answer.bytes, unwrapCallRecord(answer.body)));
             return found;
           });
         } catch (error) {
@@ -179,17 +179,17 @@ export function createLoaders(options: LoaderOptions): Loaders {
 
   const fetchPage = async (filter: string, asked: PageRequest, priority: Priority): Promise<FetchedPage<Call>> => {
     const query = pageQuery(filter, asked.perPage, asked.page);
-    const served = await shared(options.inFlight?.pages, `list?${query}`, priority, async (call): Promise<Served> => {
+    const served = await shared(options.inFlight?.pages, `list?${query}`, priority, async (request): Promise<Served> => {
       // Across processes too, when the cache is shared and the key keeps what it reads (shared/cache.ts).
       const shares = cache?.share !== undefined && (await admitted);
-      const lease = shares ? await cache.share!(call.key, filter, asked, call.signal) : null;
+      const lease = shares ? await cache.share!(request.key, filter, asked, request.signal) : null;
       if (lease && 'page' in lease) {
         cache!.hits++;
         usage.cacheHits++;
         return lease;
       }
       try {
-        return await readPage(filter, asked, query, call);
+        return await readPage(filter, asked, query, request);
       } finally {
         lease?.release();
       }
@@ -202,8 +202,8 @@ export function createLoaders(options: LoaderOptions): Loaders {
   };
 
   /** One list page from the upstream, normalised, and kept when the key's answers are. */
-  const readPage = async (filter: string, asked: PageRequest, query: string, call: CallOptions): Promise<Served> => {
-    const answer = await client.listCalls(query, call);
+  const readPage = async (filter: string, asked: PageRequest, query: string, upstream: RequestOptions): Promise<Served> => {
+    const answer = await client.listCalls(query, upstream);
     if (cache) cache.misses++;
     const warnings: NormalizeWarning[] = [];
     const raw = normalizeCallPage(answer.body, options.normalize, warnings);
@@ -212,7 +212,7 @@ export function createLoaders(options: LoaderOptions): Loaders {
     if (request.perPage < asked.perPage && options.pageCap.learn(request.perPage)) options.onPageCap?.(request.perPage);
     const page = { request, items: raw.calls, total: raw.total, lastPage: raw.lastPage };
     const records = (answer.body as { data: unknown[] }).data;
-    keep((store) => store.putPage(call.key, filter, page, answer.bytes, records));
+    keep((store) => store.putPage(upstream.key, filter, page, answer.bytes, records));
     return { page, bytes: answer.bytes };
   };
 

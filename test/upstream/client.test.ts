@@ -9,7 +9,7 @@ import { ioTurns, ManualClock, realUntil, watch } from '../support/clock.js';
 import type { Clock } from '../../src/clock.js';
 import { parseRetryAfter } from '../../src/upstream/budget.js';
 import {
-  type CallOptions,
+  type RequestOptions,
   createUpstreamClient,
   scrubUpstreamText,
   splitBaseUrl,
@@ -61,7 +61,7 @@ function client(overrides: Partial<UpstreamClientOptions> = {}, clock?: Clock, r
     random,
   );
 }
-const auth: CallOptions = { token: TOKEN, key: 'key-hash', priority: 'interactive' };
+const auth: RequestOptions = { token: TOKEN, key: 'key-hash', priority: 'interactive' };
 
 const reply = (status: number, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }): Handler => (_req, res) => {
   res.writeHead(status, headers);
