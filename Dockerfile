@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # Multi-stage build: compile TypeScript with the full toolchain, ship only the compiled JavaScript and
-# the production dependencies, run as the unprivileged `node` user.
-FROM node:20.20.2-bookworm-slim AS build
+# the production dependencies, run as the unprivileged `node` user. Node 24 LTS: the version .ci/run pins.
+FROM node:24.22.3-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -9,7 +9,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20.20.2-bookworm-slim
+FROM node:24.22.3-bookworm-slim
 # Production refuses to start (exit 2) without CURSOR_SECRET (32+ characters) and SUBGRAPH_SECRET or
 # SUBGRAPH_ENABLED=false; /metrics needs METRICS_PORT or METRICS_TOKEN (README, Deployment). Set them at run time.
 ENV NODE_ENV=production \
