@@ -27,11 +27,11 @@ import { generateCalls, type SimCall } from '../src/simulator/data.js';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../src/simulator/server.js';
 
 /** A clock the workloads can also wait on. */
-export interface WorkloadClock extends Clock {
+interface WorkloadClock extends Clock {
   sleep(ms: number): Promise<void>;
 }
 
-export const wallClock: WorkloadClock = { ...systemClock, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
+const wallClock: WorkloadClock = { ...systemClock, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
 
 export interface WorkloadOptions {
   clock: WorkloadClock;
@@ -419,13 +419,13 @@ export async function outageAndRecovery(options: WorkloadOptions): Promise<Workl
 }
 
 /** A redis-server on a free loopback port, persistence off (as test/support/redis.ts starts one). */
-export interface BenchRedis {
+interface BenchRedis {
   url: string;
   close(): Promise<void>;
 }
 
 /** Starts redis-server; `{ missing }` says why when it cannot (the binary is missing). */
-export async function startRedisServer(): Promise<BenchRedis | { missing: string }> {
+async function startRedisServer(): Promise<BenchRedis | { missing: string }> {
   const probe = createNetServer();
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
   const { port } = probe.address() as AddressInfo;
@@ -592,7 +592,7 @@ export async function twoReplicasSharingRedis(
   }
 }
 
-export const WORKLOADS = [
+const WORKLOADS = [
   statsOverThreeThousand,
   walkOfOneThousand,
   sharedKeyDashboard,
@@ -603,7 +603,7 @@ export const WORKLOADS = [
 ] as const;
 
 /** A report as one row of the markdown table in docs/benchmarks.md. */
-export function budgetRow(r: WorkloadReport): string {
+function budgetRow(r: WorkloadReport): string {
   const errors = Object.entries(r.clientErrors).map(([code, n]) => `${n} ${code}`).join(', ') || '0';
   const checks = Object.entries(r.checks).map(([name, value]) => `${name}: ${value}`).join('; ');
   return `| ${r.workload} | ${r.clientRequests} | ${r.upstreamRequests} | ${r.rateLimited} | ${errors} | ${r.p50Ms} / ${r.p99Ms} | ${(r.durationMs / 1000).toFixed(1)} | ${checks} |`;

@@ -398,7 +398,7 @@ type Report = { date: string; machine: { cpu: string; cores: number; memoryGiB: 
 
 const ratio = (a: number | undefined, b: number | undefined) => (a && b ? `${(a / b).toFixed(2)}×` : '–');
 
-export function renderMarkdown(report: Report): string {
+function renderMarkdown(report: Report): string {
   const find = (list: Measurement[], latency: number, kind: Kind, scenario: string) =>
     list.find((m) => m.latencyMs === latency && m.contender === kind && m.scenario === scenario);
   const lines: string[] = [

@@ -96,13 +96,13 @@ export interface ContextDependencies {
 }
 
 /** `Authorization: Bearer <token>` -> token; anything else -> null (the resolvers then answer UNAUTHENTICATED). */
-export function bearerToken(header: string | null): string | null {
+function bearerToken(header: string | null): string | null {
   const match = header ? /^Bearer[ \t]+([\x21-\x7e]{1,4096})[ \t]*$/i.exec(header) : null;
   return match?.[1] ?? null;
 }
 
 /** `Cache-Control: no-cache` (or `no-store`, `max-age=0`) on the request: read nothing from the page cache. */
-export function wantsFresh(cacheControl: string | null): boolean {
+function wantsFresh(cacheControl: string | null): boolean {
   return cacheControl !== null && /\b(no-cache|no-store|max-age=0)\b/i.test(cacheControl);
 }
 

@@ -34,7 +34,7 @@ export interface UpstreamStats extends UpstreamClientStats {
 }
 
 /** The shared store's state (src/shared/store.ts). */
-export interface SharedStoreStats {
+interface SharedStoreStats {
   /** Connected and answering now. */
   available: boolean;
   /** Commands that failed and fell back to the process's own state (monotonic). */
@@ -138,7 +138,7 @@ export const MAX_OPERATION_LABELS = 100;
  * one of its operations; without one, one of the first `MAX_OPERATION_LABELS` distinct names this process
  * saw. Every other name is counted as `other`.
  */
-export class OperationLabels {
+class OperationLabels {
   private readonly seen = new Set<string>();
 
   constructor(

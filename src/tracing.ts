@@ -9,8 +9,8 @@ import type { Plugin } from 'graphql-yoga';
 import type { ServerContext } from './context.js';
 import { operationNameOf } from './logging.js';
 
-export const TRACER_NAME = 'calls-gateway';
-export const tracer = () => trace.getTracer(TRACER_NAME);
+const TRACER_NAME = 'calls-gateway';
+const tracer = () => trace.getTracer(TRACER_NAME);
 
 type Env = Record<string, string | undefined>;
 

@@ -38,7 +38,7 @@ export function leaseMsFor(intervalMs: number): number {
 }
 
 /** A call's fingerprint: what must change for an UPDATED event (issue 12: `updated_at` and status). */
-export function fingerprintOf(record: Record<string, unknown>): string {
+function fingerprintOf(record: Record<string, unknown>): string {
   return `${JSON.stringify(record.updated_at ?? null)}|${JSON.stringify(record.status ?? null)}`;
 }
 

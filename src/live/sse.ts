@@ -25,7 +25,7 @@ import type { LiveHub } from './hub.js';
 import { comesAfter } from './store.js';
 
 /** What the SSE writer needs to know of one stream; the subscription resolver keeps it current. */
-export class SseSession {
+class SseSession {
   /** The id the stream starts from (written first). */
   startId: string | null = null;
   /** The id of the result being written next. */
@@ -37,7 +37,7 @@ export class SseSession {
 }
 
 /** What `callEvents` gets in its context: the hub, the stream's session and the request's credentials. */
-export interface LiveContext {
+interface LiveContext {
   hub: LiveHub;
   session: SseSession;
   /** The token to poll with (the caller's, or the server's in single-tenant mode); null: UNAUTHENTICATED. */

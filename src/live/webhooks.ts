@@ -25,10 +25,10 @@ import type { Logger } from 'pino';
 import { GatewayError, UnauthenticatedError, UpstreamBadResponseError, UpstreamRateLimitedError } from '../errors.js';
 import type { HintOutcome, LiveHub } from './hub.js';
 
-export const WEBHOOK_PATH_PREFIX = '/webhooks/calls/';
+const WEBHOOK_PATH_PREFIX = '/webhooks/calls/';
 
 /** Webhook bodies larger than this are refused (a post-call payload with a long transcript is a few KiB). */
-export const WEBHOOK_MAX_BYTES = 64 * 1024;
+const WEBHOOK_MAX_BYTES = 64 * 1024;
 
 export interface WebhookEndpointOptions {
   /** Secret -> API key (config `webhookKeys`). */

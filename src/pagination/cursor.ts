@@ -17,7 +17,7 @@ export interface CursorAnchor {
   createdAtMs: number;
 }
 
-export interface DecodedCursor {
+interface DecodedCursor {
   offset: number;
   anchor: CursorAnchor | null;
 }
@@ -81,7 +81,7 @@ export function decodeCursor(cursor: string, key: CursorKey, argName: string): n
   return decodeAnchoredCursor(cursor, key, argName).offset;
 }
 
-export function decodeAnchoredCursor(cursor: string, key: CursorKey, argName: string): DecodedCursor {
+function decodeAnchoredCursor(cursor: string, key: CursorKey, argName: string): DecodedCursor {
   const raw = /^[A-Za-z0-9_-]{1,300}$/.test(cursor) ? Buffer.from(cursor, 'base64url') : Buffer.alloc(0);
   // Base64url decoding ignores the bits of a trailing partial character, so `<cursor>x` would decode like
   // `<cursor>`: only the exact strings the gateway issued are cursors (issue 11, item 6).

@@ -5,7 +5,7 @@
  */
 import type { CursorAnchor } from './cursor.js';
 
-export type DriftStatus = 'CLEAN' | 'SHIFTED' | 'ANCHOR_DELETED' | 'ANCHOR_NOT_FOUND';
+type DriftStatus = 'CLEAN' | 'SHIFTED' | 'ANCHOR_DELETED' | 'ANCHOR_NOT_FOUND';
 
 export interface AnchoredRow {
   offset: number;

@@ -26,7 +26,7 @@ export interface PageSource<T> {
   fetch(requests: readonly PageRequest[], priority: Priority): Promise<PromiseSettledResult<FetchedPage<T>>[]>;
 }
 
-export interface ReadOptions {
+interface ReadOptions {
   priority: Priority;
   /** Plan aligned pages of the largest size when that costs no extra request (walks, scans, searches). */
   readAhead: boolean;
@@ -34,7 +34,7 @@ export interface ReadOptions {
   partial?: boolean;
 }
 
-export interface WindowRead<T> {
+interface WindowRead<T> {
   pages: FetchedPage<T>[];
   /** False when a page was refused for budget (only with `partial`). */
   complete: boolean;
@@ -48,7 +48,7 @@ const MAX_ROUNDS = 4;
  * with the fewest requests (read-ahead: aligned full pages when no dearer). A page served smaller than
  * asked (a capped `per_page`) leaves rows missing, which the next round plans again at the new size.
  */
-export async function readWindow<T>(source: PageSource<T>, start: number, size: number, options: ReadOptions): Promise<WindowRead<T>> {
+async function readWindow<T>(source: PageSource<T>, start: number, size: number, options: ReadOptions): Promise<WindowRead<T>> {
   let pages = [...(await source.known(start, size))];
   const plan = options.readAhead ? readAheadPlan : planWindow;
   for (let round = 0; round < MAX_ROUNDS; round++) {

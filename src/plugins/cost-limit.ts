@@ -60,7 +60,7 @@ function idsOf(
  * fragments cannot make the walk exponential. Variables that do not coerce count nothing (useCostLimit
  * refuses such a request before counting).
  */
-export function countLookupIds(
+function countLookupIds(
   schema: GraphQLSchema,
   document: DocumentNode,
   operationName: string | null | undefined,

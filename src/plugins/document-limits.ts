@@ -57,7 +57,7 @@ const tag = (limit: string) => ({
 });
 
 /** Root fields of each operation, through fragments; `__typename` is free. */
-export function maxRootFieldsRule(max: number): ValidationRule {
+function maxRootFieldsRule(max: number): ValidationRule {
   return (context) => ({
     OperationDefinition(node: OperationDefinitionNode) {
       const names = new Set<string>();
@@ -88,7 +88,7 @@ export function maxRootFieldsRule(max: number): ValidationRule {
  * then failed: 200 with no data and no code, or a 500 from graphql-jit. Refused as a validation error, they
  * get yoga's 400 under `application/graphql-response+json` (GraphQL over HTTP, "Validation") and nothing runs.
  */
-export const operationTypeExistsRule: ValidationRule = (context) => ({
+const operationTypeExistsRule: ValidationRule = (context) => ({
   OperationDefinition(node: OperationDefinitionNode) {
     if (context.getSchema().getRootType(node.operation)) return;
     context.reportError(
@@ -104,7 +104,7 @@ export const operationTypeExistsRule: ValidationRule = (context) => ({
 const SUGGESTION = / Did you mean [^?]*\?/g;
 
 /** A message without its "Did you mean …?" hints. */
-export function stripSuggestions(message: string): string {
+function stripSuggestions(message: string): string {
   return message.replace(SUGGESTION, '');
 }
 

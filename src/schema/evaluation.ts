@@ -1,7 +1,7 @@
 import type { EvaluationItem } from '../upstream/model.js';
 import { builder } from './builder.js';
 
-export const EvaluationTypeEnum = builder.enumType('EvaluationType', {
+const EvaluationTypeEnum = builder.enumType('EvaluationType', {
   description:
     'The type of an evaluation value: as declared by the upstream (`bool`, `int`, `float` … are mapped) for list-shaped evaluations, inferred from the value for object-shaped ones.',
   values: {

@@ -21,7 +21,7 @@ import { builder } from './builder.js';
 import { CallFilterInput, CallRef } from './call.js';
 
 /** The resync signal: the client missed events and must read `calls` again (README, "Live calls"). */
-export class LiveResyncError extends GatewayError {
+class LiveResyncError extends GatewayError {
   readonly code = 'LIVE_RESYNC';
 }
 

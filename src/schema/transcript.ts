@@ -1,7 +1,7 @@
 import type { TranscriptSegment } from '../upstream/model.js';
 import { builder } from './builder.js';
 
-export const TranscriptSenderEnum = builder.enumType('TranscriptSender', {
+const TranscriptSenderEnum = builder.enumType('TranscriptSender', {
   description: 'Who spoke a transcript segment.',
   values: {
     BOT: { description: 'The voice assistant (upstream `bot`, or an `AI:`/`Assistant:`/`Bot:`/`Agent:` prefix).' },

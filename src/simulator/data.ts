@@ -14,21 +14,21 @@ export interface SimCall {
   createdAt: Date;
 }
 
-export interface SimAssistant {
+interface SimAssistant {
   id: number;
   name: string;
   phoneNumber: string;
   language: 'de' | 'en';
 }
 
-export interface SimCampaign {
+interface SimCampaign {
   id: number;
   name: string;
   assistantId: number;
 }
 
 /** The tenant's assistants, campaigns and the pool client numbers are drawn from. */
-export interface SimCatalog {
+interface SimCatalog {
   assistants: readonly SimAssistant[];
   campaigns: readonly SimCampaign[];
   clientNumbers: readonly string[];
@@ -48,19 +48,19 @@ export interface GenerateCallsOptions {
 }
 
 export const DEFAULT_START = new Date('2026-11-01T00:00:00Z');
-export const DEFAULT_SPAN_DAYS = 120;
+const DEFAULT_SPAN_DAYS = 120;
 
 export const DEMO_TOKEN = 'demo-token';
-export const DEMO_SEED = 20261101;
-export const DEMO_CALL_COUNT = 2500;
-export const DEMO_FIRST_ID = 100_001;
+const DEMO_SEED = 20261101;
+const DEMO_CALL_COUNT = 2500;
+const DEMO_FIRST_ID = 100_001;
 
 export const SECOND_TENANT_TOKEN = 'tenant-b-token';
-export const SECOND_TENANT_SEED = 4242;
-export const SECOND_TENANT_CALL_COUNT = 300;
-export const SECOND_TENANT_FIRST_ID = 900_001;
+const SECOND_TENANT_SEED = 4242;
+const SECOND_TENANT_CALL_COUNT = 300;
+const SECOND_TENANT_FIRST_ID = 900_001;
 
-export const DEMO_CATALOG: SimCatalog = {
+const DEMO_CATALOG: SimCatalog = {
   assistants: [
     { id: 11, name: 'Sales Assistant', phoneNumber: '+4930120455701', language: 'de' },
     { id: 12, name: 'Support Assistant', phoneNumber: '+4930120455702', language: 'de' },
@@ -102,7 +102,7 @@ export const DEMO_CATALOG: SimCatalog = {
   ],
 };
 
-export const SECOND_TENANT_CATALOG: SimCatalog = {
+const SECOND_TENANT_CATALOG: SimCatalog = {
   assistants: [
     { id: 201, name: 'Praxis Dr. Weber Rezeption', phoneNumber: '+4989412200100', language: 'de' },
     { id: 202, name: 'Outbound Surveys', phoneNumber: '+13125550170', language: 'en' },
@@ -112,7 +112,7 @@ export const SECOND_TENANT_CATALOG: SimCatalog = {
 };
 
 /** mulberry32: a small, fast, seedable PRNG returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
+function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

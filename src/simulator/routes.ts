@@ -13,8 +13,8 @@ import { CALL_STATUSES, CALL_TYPES } from './wire.js';
 export type SimOrder = 'newest-first' | 'oldest-first';
 
 export const DEFAULT_BASE_PATH = '/api';
-export const DEFAULT_PER_PAGE = 15;
-export const MAX_PER_PAGE = 100;
+const DEFAULT_PER_PAGE = 15;
+const MAX_PER_PAGE = 100;
 
 export interface SimRequest {
   method: string;
@@ -77,7 +77,7 @@ export function normalizeBasePath(basePath: string): string {
 }
 
 /** PHP `json_encode` without flags: escapes `/` and every non-ASCII UTF-16 unit. */
-export function phpJson(value: unknown): string {
+function phpJson(value: unknown): string {
   return JSON.stringify(value)
     .replace(/\//g, '\\/')
     .replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
@@ -125,7 +125,7 @@ function acceptableTypes(accept: string | null): string[] {
 }
 
 /** Laravel's `Request::expectsJson()`: an ajax request accepting anything, or JSON first in Accept. */
-export function expectsJson(request: SimRequest): boolean {
+function expectsJson(request: SimRequest): boolean {
   const types = acceptableTypes(header(request, 'accept'));
   const first = types[0]?.toLowerCase();
   const wantsJson = first !== undefined && (first.includes('/json') || first.includes('+json'));

@@ -90,7 +90,7 @@ export interface RequestOptions {
 }
 
 /** A successful upstream answer: its parsed JSON body and the size of the body as received. */
-export interface UpstreamAnswer {
+interface UpstreamAnswer {
   body: unknown;
   bytes: number;
 }

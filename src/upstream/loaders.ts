@@ -39,7 +39,7 @@ export class PageSizeCap {
 }
 
 /** What an operation cost upstream, for logs and the `extensions.upstream` debug field. */
-export interface UpstreamUsage {
+interface UpstreamUsage {
   /** Upstream attempts made (retries included). */
   requests: number;
   /** Pages and calls served from the page cache instead. */

@@ -14,13 +14,13 @@ import type { SimCall } from '../../src/simulator/data.js';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulator/server.js';
 
 /** One SSE message as the WHATWG parsing rules read it (`id`, `event`, `data`; comments dropped). */
-export interface SseMessage {
+interface SseMessage {
   id?: string;
   event?: string;
   data?: string;
 }
 
-export interface GraphQLEvent {
+interface GraphQLEvent {
   data?: {
     callEvents?: { kind: string; cursor: string; call: { callId: number; status?: string; type?: string } };
   } | null;
@@ -42,7 +42,7 @@ export interface SseConnection {
   close(): void;
 }
 
-export const SUBSCRIPTION = `subscription Live($filter: CallFilter) {
+const SUBSCRIPTION = `subscription Live($filter: CallFilter) {
   callEvents(filter: $filter) { kind cursor call { callId status type createdAt } }
 }`;
 
