@@ -165,7 +165,14 @@ export async function statsOverThreeThousand(options: WorkloadOptions): Promise<
       auth(token),
     );
     const stats = body.data?.callStats as
-      | { count: number; complete: boolean; scannedCount: number; totalCost: string; carrierCost: string; byStatus: { status: string; count: number }[] }
+      | {
+          count: number;
+          complete: boolean;
+          scannedCount: number;
+          totalCost: string;
+          carrierCost: string;
+          byStatus: { status: string; count: number }[];
+        }
       | undefined;
     const byStatus = new Map<string, number>();
     for (const call of calls) {
@@ -180,7 +187,11 @@ export async function statsOverThreeThousand(options: WorkloadOptions): Promise<
       stats.carrierCost === decimal8(calls.reduce((sum, c) => sum + costUnits(c.raw.carrier_cost), 0n)) &&
       stats.byStatus.every((s) => byStatus.get(s.status) === s.count) &&
       stats.byStatus.length === byStatus.size;
-    return d.report('callStats over 3,000 calls', started, { calls: calls.length, exactTotals: exact, complete: stats?.complete ?? false });
+    return d.report('callStats over 3,000 calls', started, {
+      calls: calls.length,
+      exactTotals: exact,
+      complete: stats?.complete ?? false,
+    });
   } finally {
     await d.close();
   }
@@ -202,7 +213,9 @@ export async function walkOfOneThousand(options: WorkloadOptions): Promise<Workl
         { after },
         auth(token),
       );
-      const page = body.data?.calls as { pageInfo: { hasNextPage: boolean; endCursor: string }; edges: { node: { callId: number } }[] } | undefined;
+      const page = body.data?.calls as
+        | { pageInfo: { hasNextPage: boolean; endCursor: string }; edges: { node: { callId: number } }[] }
+        | undefined;
       if (!page) break;
       seen.push(...page.edges.map((e) => e.node.callId));
       if (!page.pageInfo.hasNextPage) break;
@@ -229,7 +242,11 @@ export async function sharedKeyDashboard(
   const serverKey = 'server-key';
   const dashboardKey = 'dashboard-key-0123456789';
   const calls = generateCalls({ seed: 30, count: 500, firstId: 50_001 });
-  const d = await deploy(options, { [serverKey]: calls }, { config: { upstreamApiKey: serverKey, gatewayApiKeys: [dashboardKey] } });
+  const d = await deploy(
+    options,
+    { [serverKey]: calls },
+    { config: { upstreamApiKey: serverKey, gatewayApiKeys: [dashboardKey] } },
+  );
   const { clock } = options;
   try {
     const started = clock.now();
@@ -241,7 +258,9 @@ export async function sharedKeyDashboard(
       await clock.sleep(shape.insertAtMs);
       const createdAt = new Date(newest.createdAt.getTime() + 60_000);
       const iso = createdAt.toISOString();
-      d.simulator.tenants.get(serverKey)!.push({ ...newest, createdAt, raw: { ...newest.raw, id: insertedId, created_at: iso, updated_at: iso } });
+      d.simulator.tenants
+        .get(serverKey)!
+        .push({ ...newest, createdAt, raw: { ...newest.raw, id: insertedId, created_at: iso, updated_at: iso } });
       insertedAt = clock.now();
     })();
     const client = async (index: number) => {
@@ -249,8 +268,14 @@ export async function sharedKeyDashboard(
       await clock.sleep((index * shape.everyMs) / shape.clients);
       let saw = false;
       while (clock.now() - started < shape.forMs) {
-        const body = await d.query('query Dashboard { calls(first: 20) { edges { node { callId status } } } }', {}, auth(dashboardKey));
-        const ids = ((body.data?.calls as { edges: { node: { callId: number } }[] } | undefined)?.edges ?? []).map((e) => e.node.callId);
+        const body = await d.query(
+          'query Dashboard { calls(first: 20) { edges { node { callId status } } } }',
+          {},
+          auth(dashboardKey),
+        );
+        const ids = ((body.data?.calls as { edges: { node: { callId: number } }[] } | undefined)?.edges ?? []).map(
+          (e) => e.node.callId,
+        );
         if (!saw && ids.includes(insertedId)) {
           saw = true;
           seenAfter.push(clock.now() - insertedAt);
@@ -280,7 +305,8 @@ export async function burstOfDistinctQueries(options: WorkloadOptions): Promise<
     [quiet]: generateCalls({ seed: 61, count: 400, firstId: 70_001 }),
   });
   const day = (i: number) => new Date(Date.UTC(2026, 6, 1) + i * 86_400_000).toISOString().slice(0, 10);
-  const page = 'query Day($day: Date) { calls(first: 5, filter: { dateFrom: $day }) { totalCount edges { node { callId } } } }';
+  const page =
+    'query Day($day: Date) { calls(first: 5, filter: { dateFrom: $day }) { totalCount edges { node { callId } } } }';
   try {
     const started = options.clock.now();
     const burst = Promise.all(Array.from({ length: 60 }, (_, i) => d.query(page, { day: day(i) }, auth(busy))));
@@ -288,7 +314,11 @@ export async function burstOfDistinctQueries(options: WorkloadOptions): Promise<
     for (let i = 0; i < 20; i++) {
       const at = options.clock.now();
       const body = await d.query(page, { day: day(100 + i) }, auth(quiet));
-      other.push({ ms: options.clock.now() - at, queuedMs: body.extensions?.upstream?.queuedMs ?? -1, ok: !body.errors });
+      other.push({
+        ms: options.clock.now() - at,
+        queuedMs: body.extensions?.upstream?.queuedMs ?? -1,
+        ok: !body.errors,
+      });
     }
     const answers = await burst;
     const refused = answers.filter((b) => b.errors?.[0]?.extensions?.code === 'UPSTREAM_RATE_LIMITED');
@@ -313,8 +343,12 @@ export async function cappedPerPage(options: WorkloadOptions): Promise<WorkloadR
   const d = await deploy(options, { [token]: calls }, { simulator: { maxPerPage: 50 } });
   const query =
     'query Walk($first: Int, $after: String, $last: Int, $before: String) { calls(first: $first, after: $after, last: $last, before: $before) { pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { node { callId } } } }';
-  type Page = { pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string; endCursor: string }; edges: { node: { callId: number } }[] };
-  const read = async (variables: Record<string, unknown>) => (await d.query(query, variables, auth(token))).data?.calls as Page | undefined;
+  type Page = {
+    pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string; endCursor: string };
+    edges: { node: { callId: number } }[];
+  };
+  const read = async (variables: Record<string, unknown>) =>
+    (await d.query(query, variables, auth(token))).data?.calls as Page | undefined;
   try {
     const started = options.clock.now();
     const forward: number[] = [];
@@ -335,7 +369,10 @@ export async function cappedPerPage(options: WorkloadOptions): Promise<WorkloadR
     }
     const expected = newestFirst(calls);
     const same = (ids: number[]) => ids.length === expected.length && ids.every((id, i) => id === expected[i]);
-    return d.report('an upstream capping per_page at 50: first/last 100', started, { forwardExact: same(forward), backwardExact: same(backward) });
+    return d.report('an upstream capping per_page at 50: first/last 100', started, {
+      forwardExact: same(forward),
+      backwardExact: same(backward),
+    });
   } finally {
     await d.close();
   }
@@ -345,9 +382,16 @@ export async function cappedPerPage(options: WorkloadOptions): Promise<WorkloadR
 export async function oneKeyFailing(options: WorkloadOptions): Promise<WorkloadReport> {
   const failing = 'failing-key';
   const healthy = ['healthy-key-1', 'healthy-key-2', 'healthy-key-3', 'healthy-key-4'];
-  const tenants = Object.fromEntries([failing, ...healthy].map((k, i) => [k, generateCalls({ seed: 500 + i, count: 100, firstId: 1 + i * 1_000 })]));
+  const tenants = Object.fromEntries(
+    [failing, ...healthy].map((k, i) => [k, generateCalls({ seed: 500 + i, count: 100, firstId: 1 + i * 1_000 })]),
+  );
   const d = await deploy(options, tenants, {
-    simulator: { faults: (r) => (r.authorization === `Bearer ${failing}` ? { kind: 'respond', status: 500, body: '{"message":"Server Error"}' } : undefined) },
+    simulator: {
+      faults: (r) =>
+        r.authorization === `Bearer ${failing}`
+          ? { kind: 'respond', status: 500, body: '{"message":"Server Error"}' }
+          : undefined,
+    },
   });
   try {
     const started = options.clock.now();
@@ -378,13 +422,14 @@ export async function outageAndRecovery(options: WorkloadOptions): Promise<Workl
   const keys = Array.from({ length: 10 }, (_, i) => `tenant-${i}`);
   const calls = generateCalls({ seed: 77, count: 50, firstId: 1 });
   let down = true;
-  const d = await deploy(
-    options,
-    Object.fromEntries(keys.map((k) => [k, [...calls]])),
-    { simulator: { faults: () => (down ? { kind: 'respond', status: 503, body: '{"message":"Service Unavailable"}' } : undefined) } },
-  );
+  const d = await deploy(options, Object.fromEntries(keys.map((k) => [k, [...calls]])), {
+    simulator: {
+      faults: () => (down ? { kind: 'respond', status: 503, body: '{"message":"Service Unavailable"}' } : undefined),
+    },
+  });
   const { clock } = options;
-  const ask = (i: number) => d.query(`{ calls(first: ${1 + (i % 7)}) { edges { node { callId } } } }`, {}, auth(keys[i % keys.length]!));
+  const ask = (i: number) =>
+    d.query(`{ calls(first: ${1 + (i % 7)}) { edges { node { callId } } } }`, {}, auth(keys[i % keys.length]!));
   try {
     const started = clock.now();
     let opened = false;
@@ -604,8 +649,13 @@ const WORKLOADS = [
 
 /** A report as one row of the markdown table in docs/benchmarks.md. */
 function budgetRow(r: WorkloadReport): string {
-  const errors = Object.entries(r.clientErrors).map(([code, n]) => `${n} ${code}`).join(', ') || '0';
-  const checks = Object.entries(r.checks).map(([name, value]) => `${name}: ${value}`).join('; ');
+  const errors =
+    Object.entries(r.clientErrors)
+      .map(([code, n]) => `${n} ${code}`)
+      .join(', ') || '0';
+  const checks = Object.entries(r.checks)
+    .map(([name, value]) => `${name}: ${value}`)
+    .join('; ');
   return `| ${r.workload} | ${r.clientRequests} | ${r.upstreamRequests} | ${r.rateLimited} | ${errors} | ${r.p50Ms} / ${r.p99Ms} | ${(r.durationMs / 1000).toFixed(1)} | ${checks} |`;
 }
 
@@ -619,7 +669,7 @@ export function renderBudget(run: { date: string; reports: WorkloadReport[] }): 
     '`Retry-After` beyond them) and a gateway with its default settings in front of it, and talks to the gateway',
     'over HTTP. "429s" counts the 429 answers the upstream sent; latencies are per client request. The',
     'two-replica rows run two gateways sharing a redis-server (`REDIS_URL`), clients spread over both; `maxIn10s`',
-    'and `maxIn60s` are the most upstream requests in any 10 s and 60 s window of the simulator\'s log, and',
+    "and `maxIn60s` are the most upstream requests in any 10 s and 60 s window of the simulator's log, and",
     '`duplicateReads` the reads of the list within one cache TTL of the previous one (both replicas missing at once).',
     '',
     '| Workload | Client requests | Upstream requests | 429s | Client errors | p50 / p99 ms | Seconds | Checks |',

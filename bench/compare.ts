@@ -59,13 +59,18 @@ interface Measurement {
   errors: number;
 }
 
-const SCALARS_GQL = 'callId assistantName campaignName type durationSeconds assistantPhoneNumber clientPhoneNumber status variables webhookResponse carrierCost totalCost answeredBy recordingUrl createdAt updatedAt';
-const SCALARS_MESH = 'id assistant_name campaign_name type duration assistant_phone_number client_phone_number status variables webhook_response carrier_cost total_cost answered_by recording_url created_at updated_at';
+const SCALARS_GQL =
+  'callId assistantName campaignName type durationSeconds assistantPhoneNumber clientPhoneNumber status variables webhookResponse carrierCost totalCost answeredBy recordingUrl createdAt updatedAt';
+const SCALARS_MESH =
+  'id assistant_name campaign_name type duration assistant_phone_number client_phone_number status variables webhook_response carrier_cost total_cost answered_by recording_url created_at updated_at';
 const RICH_GQL = 'callId status transcript { text sender timestamp } evaluation { name type value description }';
 const RICH_MESH = 'id status transcript { text sender timestamp } evaluation { name type value description }';
 
 const gql = (query: string): Request => ({ method: 'POST', path: '/graphql', body: JSON.stringify({ query }) });
-const rest = (perPage: number, page = 1): Request => ({ method: 'GET', path: `/api/user/calls?per_page=${perPage}&page=${page}` });
+const rest = (perPage: number, page = 1): Request => ({
+  method: 'GET',
+  path: `/api/user/calls?per_page=${perPage}&page=${page}`,
+});
 
 const isGateway = (kind: Kind) => kind === 'gateway' || kind === 'gateway-x2';
 
@@ -76,9 +81,17 @@ function pageScenario(name: string, title: string, size: number, gqlFields: stri
     items: size,
     requests: (kind) =>
       isGateway(kind)
-        ? [gql(`{ calls(first: ${size}) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ${gqlFields} } } } }`)]
+        ? [
+            gql(
+              `{ calls(first: ${size}) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ${gqlFields} } } } }`,
+            ),
+          ]
         : kind === 'mesh'
-          ? [gql(`{ listCalls(per_page: ${size}, page: 1) { ... on CallPage { total last_page data { ${meshFields} } } } }`)]
+          ? [
+              gql(
+                `{ listCalls(per_page: ${size}, page: 1) { ... on CallPage { total last_page data { ${meshFields} } } } }`,
+              ),
+            ]
           : [rest(size)],
   };
 }
@@ -90,19 +103,38 @@ function pageScenario(name: string, title: string, size: number, gqlFields: stri
  * request.
  */
 const SCENARIOS: Scenario[] = [
-  { ...pageScenario('tokens', 'a 15-call page, a distinct API key per request', 15, SCALARS_GQL, SCALARS_MESH), uniqueTokens: true },
   {
-    ...pageScenario('tokens100', 'a 100-call page with transcripts and evaluations, a distinct API key per request', 100, RICH_GQL, RICH_MESH),
+    ...pageScenario('tokens', 'a 15-call page, a distinct API key per request', 15, SCALARS_GQL, SCALARS_MESH),
+    uniqueTokens: true,
+  },
+  {
+    ...pageScenario(
+      'tokens100',
+      'a 100-call page with transcripts and evaluations, a distinct API key per request',
+      100,
+      RICH_GQL,
+      RICH_MESH,
+    ),
     uniqueTokens: true,
   },
   pageScenario('page15', 'best case, one key: a 15-call page, every scalar field', 15, SCALARS_GQL, SCALARS_MESH),
-  pageScenario('page100', 'best case, one key: a 100-call page with transcripts and evaluations', 100, RICH_GQL, RICH_MESH),
+  pageScenario(
+    'page100',
+    'best case, one key: a 100-call page with transcripts and evaluations',
+    100,
+    RICH_GQL,
+    RICH_MESH,
+  ),
   {
     name: 'totalOnly',
     title: 'best case, one key: `totalCount` only',
     items: 0,
     requests: (kind) =>
-      isGateway(kind) ? [gql('{ calls { totalCount } }')] : kind === 'mesh' ? [gql('{ listCalls(per_page: 1) { ... on CallPage { total } } }')] : [rest(1)],
+      isGateway(kind)
+        ? [gql('{ calls { totalCount } }')]
+        : kind === 'mesh'
+          ? [gql('{ listCalls(per_page: 1) { ... on CallPage { total } } }')]
+          : [rest(1)],
   },
   {
     name: 'walk10',
@@ -115,10 +147,16 @@ const SCENARIOS: Scenario[] = [
           // bench/fixed-upstream.ts makes row i the call 100000 + CALLS - i, created 97 s before row i - 1.
           const row = 15 * k - 1;
           const anchor = { callId: 100_000 + 2_000 - row, createdAtMs: Date.UTC(2026, 9, 31) - row * 97_000 };
-          const after = k === 0 ? '' : `, after: "${encodeCursor(row, { filterKey: '', secret: CURSOR_SECRET }, anchor)}"`;
-          return gql(`{ calls(first: 15${after}) { drift { status } pageInfo { hasNextPage endCursor } edges { node { ${SCALARS_GQL} } } } }`);
+          const after =
+            k === 0 ? '' : `, after: "${encodeCursor(row, { filterKey: '', secret: CURSOR_SECRET }, anchor)}"`;
+          return gql(
+            `{ calls(first: 15${after}) { drift { status } pageInfo { hasNextPage endCursor } edges { node { ${SCALARS_GQL} } } } }`,
+          );
         }
-        if (kind === 'mesh') return gql(`{ listCalls(per_page: 15, page: ${k + 1}) { ... on CallPage { last_page data { ${SCALARS_MESH} } } } }`);
+        if (kind === 'mesh')
+          return gql(
+            `{ listCalls(per_page: 15, page: ${k + 1}) { ... on CallPage { last_page data { ${SCALARS_MESH} } } } }`,
+          );
         return rest(15, k + 1);
       }),
   },
@@ -138,13 +176,25 @@ function freePort(): Promise<number> {
   });
 }
 
-async function start(args: string[], env: Record<string, string>, ready: RegExp, cwd?: string): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(args[0]!, args.slice(1), { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+async function start(
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+  cwd?: string,
+): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  const child = spawn(args[0]!, args.slice(1), {
+    env: { ...process.env, ...env },
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.add(child);
   child.once('exit', () => children.delete(child));
   let output = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} not ready in 60 s:\n${output.slice(-2000)}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`${args.join(' ')} not ready in 60 s:\n${output.slice(-2000)}`)),
+      60_000,
+    );
     const onData = (chunk: Buffer) => {
       output += String(chunk);
       const match = ready.exec(output);
@@ -171,7 +221,11 @@ async function stop(child: ChildProcess): Promise<void> {
 function processTree(pid: number): number[] {
   let children: number[] = [];
   try {
-    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
   } catch {
     children = [];
   }
@@ -182,7 +236,9 @@ function processTree(pid: number): number[] {
 function peakRssMB(pid: number): number {
   let kb = 0;
   for (const p of processTree(pid)) {
-    const line = readFileSync(`/proc/${p}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+    const line = readFileSync(`/proc/${p}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('VmHWM:'));
     kb += Number(line?.split(/\s+/)[1] ?? 0);
   }
   return Math.round(kb / 1024);
@@ -202,14 +258,29 @@ async function upstreamCount(origin: string): Promise<number> {
 }
 
 async function load(url: string, requests: Request[], seconds: number, uniqueTokens = false) {
-  const spec = { url, connections: CONNECTIONS, seconds, headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, requests, uniqueTokens };
-  const child = spawn(process.execPath, ['dist-bench/bench/load.js', JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const spec = {
+    url,
+    connections: CONNECTIONS,
+    seconds,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+    requests,
+    uniqueTokens,
+  };
+  const child = spawn(process.execPath, ['dist-bench/bench/load.js', JSON.stringify(spec)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.add(child);
   let output = '';
   child.stdout.on('data', (c) => (output += String(c)));
   await new Promise((resolve) => child.once('exit', resolve));
   children.delete(child);
-  return JSON.parse(output) as { requests: { average: number; total: number }; latency: { p50: number; p99: number }; errors: number; non2xx: number; timeouts: number };
+  return JSON.parse(output) as {
+    requests: { average: number; total: number };
+    latency: { p50: number; p99: number };
+    errors: number;
+    non2xx: number;
+    timeouts: number;
+  };
 }
 
 /** One request of each kind, checked, so a contender that answers errors fast cannot win. */
@@ -221,10 +292,17 @@ async function check(kind: Kind, url: string, scenario: Scenario): Promise<void>
       body: request.body,
     });
     const json = (await response.json()) as Record<string, any>;
-    const items =
-      isGateway(kind) ? json.data?.calls?.edges?.length : kind === 'mesh' ? json.data?.listCalls?.data?.length : json.data?.length;
+    const items = isGateway(kind)
+      ? json.data?.calls?.edges?.length
+      : kind === 'mesh'
+        ? json.data?.listCalls?.data?.length
+        : json.data?.length;
     const drift = isGateway(kind) ? json.data?.calls?.drift : undefined;
-    const ok = response.status === 200 && !json.errors && (scenario.items === 0 ? true : items === scenario.items) && (drift == null || drift.status === 'CLEAN');
+    const ok =
+      response.status === 200 &&
+      !json.errors &&
+      (scenario.items === 0 ? true : items === scenario.items) &&
+      (drift == null || drift.status === 'CLEAN');
     if (!ok) throw new Error(`${kind} ${scenario.name}: unexpected answer ${JSON.stringify(json).slice(0, 500)}`);
   }
 }
@@ -233,7 +311,11 @@ async function startContender(kind: Kind, upstream: string): Promise<{ url: stri
   if (kind === 'rest') return { url: upstream, child: null };
   const port = await freePort();
   if (kind === 'proxy') {
-    const { child } = await start([process.execPath, 'dist-bench/bench/proxy.js'], { PORT: String(port), UPSTREAM: upstream }, /READY/);
+    const { child } = await start(
+      [process.execPath, 'dist-bench/bench/proxy.js'],
+      { PORT: String(port), UPSTREAM: upstream },
+      /READY/,
+    );
     return { url: `http://127.0.0.1:${port}`, child };
   }
   if (isGateway(kind)) {
@@ -257,7 +339,11 @@ async function startContender(kind: Kind, upstream: string): Promise<{ url: stri
       UPSTREAM_RATE_LIMITS: '999999999/60s',
       PAGE_SIZE_MAX: '100',
     };
-    const { child } = await start([process.execPath, ...gatewayNodeFlags(), 'dist-bench/src/main.js'], env, /calls gateway listening/);
+    const { child } = await start(
+      [process.execPath, ...gatewayNodeFlags(), 'dist-bench/src/main.js'],
+      env,
+      /calls gateway listening/,
+    );
     child.stdout!.resume();
     return { url: `http://127.0.0.1:${port}`, child };
   }
@@ -266,9 +352,21 @@ async function startContender(kind: Kind, upstream: string): Promise<{ url: stri
     console.log('installing GraphQL Mesh + Hive Gateway (bench/peers/mesh) …');
     execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: dir, stdio: 'inherit' });
   }
-  execFileSync('node_modules/.bin/mesh-compose', ['-o', 'supergraph.graphql'], { cwd: dir, env: { ...process.env, UPSTREAM: upstream }, stdio: 'ignore' });
+  execFileSync('node_modules/.bin/mesh-compose', ['-o', 'supergraph.graphql'], {
+    cwd: dir,
+    env: { ...process.env, UPSTREAM: upstream },
+    stdio: 'ignore',
+  });
   const { child } = await start(
-    ['node_modules/.bin/hive-gateway', 'supergraph', 'supergraph.graphql', '--host', '127.0.0.1', '--port', String(port)],
+    [
+      'node_modules/.bin/hive-gateway',
+      'supergraph',
+      'supergraph.graphql',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+    ],
     { NODE_ENV: 'production' },
     /Listening on/,
     dir,
@@ -287,11 +385,23 @@ export function gatewayNodeFlags(): string[] {
 }
 
 async function startUpstream(latencyMs: number, segments = 8): Promise<{ origin: string; child: ChildProcess }> {
-  const { child, match } = await start([process.execPath, 'dist-bench/bench/fixed-upstream.js'], { LATENCY_MS: String(latencyMs), SEGMENTS: String(segments) }, /UPSTREAM (\S+)/);
+  const { child, match } = await start(
+    [process.execPath, 'dist-bench/bench/fixed-upstream.js'],
+    { LATENCY_MS: String(latencyMs), SEGMENTS: String(segments) },
+    /UPSTREAM (\S+)/,
+  );
   return { origin: match[1]!, child };
 }
 
-async function measure(latencyMs: number, kind: Kind, url: string, pid: number | undefined, upstream: string, scenario: Scenario, label = scenario.name): Promise<Measurement> {
+async function measure(
+  latencyMs: number,
+  kind: Kind,
+  url: string,
+  pid: number | undefined,
+  upstream: string,
+  scenario: Scenario,
+  label = scenario.name,
+): Promise<Measurement> {
   await check(kind, url, scenario);
   if (pid) resetPeak(pid);
   const before = await upstreamCount(upstream);
@@ -305,11 +415,14 @@ async function measure(latencyMs: number, kind: Kind, url: string, pid: number |
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     peakRssMB: pid ? peakRssMB(pid) : 0,
-    upstreamPerRequest: kind === 'rest' ? 1 : Math.round((upstreamRequests / Math.max(1, result.requests.total)) * 100) / 100,
+    upstreamPerRequest:
+      kind === 'rest' ? 1 : Math.round((upstreamRequests / Math.max(1, result.requests.total)) * 100) / 100,
     requests: result.requests.total,
     errors: result.errors + result.non2xx + result.timeouts,
   };
-  console.log(`${String(latencyMs).padStart(2)} ms  ${kind.padEnd(7)} ${label.padEnd(12)} ${String(m.requestsPerSecond).padStart(6)} req/s  p50 ${m.p50Ms} ms  p99 ${m.p99Ms} ms  rss ${m.peakRssMB} MB  upstream/req ${m.upstreamPerRequest}  errors ${m.errors}`);
+  console.log(
+    `${String(latencyMs).padStart(2)} ms  ${kind.padEnd(7)} ${label.padEnd(12)} ${String(m.requestsPerSecond).padStart(6)} req/s  p50 ${m.p50Ms} ms  p99 ${m.p99Ms} ms  rss ${m.peakRssMB} MB  upstream/req ${m.upstreamPerRequest}  errors ${m.errors}`,
+  );
   return m;
 }
 
@@ -334,7 +447,9 @@ function versions(): Record<string, string> {
 }
 
 export async function compare(): Promise<boolean> {
-  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.bench.json'], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.bench.json'], {
+    stdio: 'inherit',
+  });
   const results: Measurement[] = [];
   for (const latencyMs of LATENCIES) {
     const upstream = await startUpstream(latencyMs);
@@ -343,7 +458,16 @@ export async function compare(): Promise<boolean> {
       await check(kind, contender.url, SCENARIOS[0]!);
       await load(contender.url, SCENARIOS[0]!.requests(kind), WARMUP);
       for (const scenario of SCENARIOS.filter((s) => !ONLY || ONLY.includes(s.name))) {
-        results.push(await measure(latencyMs, kind, contender.url, contender.child?.pid ?? upstream.child.pid, upstream.origin, scenario));
+        results.push(
+          await measure(
+            latencyMs,
+            kind,
+            contender.url,
+            contender.child?.pid ?? upstream.child.pid,
+            upstream.origin,
+            scenario,
+          ),
+        );
       }
       if (contender.child) await stop(contender.child);
     }
@@ -359,7 +483,9 @@ export async function compare(): Promise<boolean> {
       await load(contender.url, SCENARIOS[0]!.requests(kind), WARMUP);
       for (const size of [15, 50, 100]) {
         const scenario = pageScenario(`page${size}`, `${size} calls`, size, SCALARS_GQL, SCALARS_MESH);
-        growth.push(await measure(0, kind, contender.url, contender.child?.pid, upstream.origin, scenario, `size ${size}`));
+        growth.push(
+          await measure(0, kind, contender.url, contender.child?.pid, upstream.origin, scenario, `size ${size}`),
+        );
       }
       if (contender.child) await stop(contender.child);
     }
@@ -369,8 +495,24 @@ export async function compare(): Promise<boolean> {
       for (const kind of growthContenders) {
         const contender = await startContender(kind, upstream.origin);
         await load(contender.url, SCENARIOS[0]!.requests(kind), WARMUP);
-        const scenario = pageScenario('transcripts', `15 calls, ${segments} segments each`, 15, 'callId transcript { text sender timestamp }', 'id transcript { text sender timestamp }');
-        growth.push(await measure(0, kind, contender.url, contender.child?.pid, upstream.origin, scenario, `segments ${segments}`));
+        const scenario = pageScenario(
+          'transcripts',
+          `15 calls, ${segments} segments each`,
+          15,
+          'callId transcript { text sender timestamp }',
+          'id transcript { text sender timestamp }',
+        );
+        growth.push(
+          await measure(
+            0,
+            kind,
+            contender.url,
+            contender.child?.pid,
+            upstream.origin,
+            scenario,
+            `segments ${segments}`,
+          ),
+        );
         if (contender.child) await stop(contender.child);
       }
       await stop(upstream.child);
@@ -394,7 +536,14 @@ export async function compare(): Promise<boolean> {
   return results.every((m) => m.errors === 0);
 }
 
-type Report = { date: string; machine: { cpu: string; cores: number; memoryGiB: number }; versions: Record<string, string>; settings: Record<string, unknown>; results: Measurement[]; growth: Measurement[] };
+type Report = {
+  date: string;
+  machine: { cpu: string; cores: number; memoryGiB: number };
+  versions: Record<string, string>;
+  settings: Record<string, unknown>;
+  results: Measurement[];
+  growth: Measurement[];
+};
 
 const ratio = (a: number | undefined, b: number | undefined) => (a && b ? `${(a / b).toFixed(2)}×` : '–');
 
@@ -407,7 +556,9 @@ function renderMarkdown(report: Report): string {
     'Generated by `npm run bench` (bench/compare.ts); raw figures in `bench/results/latest.json`.',
     '',
     `- Run: ${report.date}, ${report.machine.cores} × ${report.machine.cpu}, ${report.machine.memoryGiB} GiB.`,
-    `- Versions: ${Object.entries(report.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+    `- Versions: ${Object.entries(report.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}.`,
     `- Load: autocannon in its own process, ${report.settings.connections} connections, ${report.settings.warmupSeconds} s warm-up per contender, then ${report.settings.seconds} s per scenario. Upstream: bench/fixed-upstream.ts in its own process (pages rendered once, served from memory). Each contender runs alone, in turn, in its own process; all share the machine's cores with the load generator and the upstream.`,
     '- Contenders: `rest` is the upstream itself (the ceiling), `proxy` a minimal undici proxy without GraphQL (bench/proxy.ts), `gateway` this project (compiled, `NODE_ENV=production`, `UPSTREAM_CONCURRENCY_PER_KEY=64`, one process), `gateway-x2` the same with `WORKERS=2` (Node cluster: more processes on the same 2 cores, so it takes CPU from the load generator and the upstream; the other contenders are single processes), `mesh` GraphQL Mesh + Hive Gateway over an OpenAPI 3 description of the same endpoint (bench/peers/mesh).',
     '- Peak RSS is the contender process\'s high-water mark during the scenario (`rest`: the upstream process). "Upstream/req" counts upstream requests per client request.',
@@ -415,14 +566,24 @@ function renderMarkdown(report: Report): string {
   ];
   for (const latency of report.settings.latencies as number[]) {
     lines.push(`## Upstream latency ${latency} ms`, '');
-    lines.push('| Scenario | Contender | req/s | p50 ms | p99 ms | Peak RSS MB | Upstream/req | Errors |', '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    lines.push(
+      '| Scenario | Contender | req/s | p50 ms | p99 ms | Peak RSS MB | Upstream/req | Errors |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    );
     for (const scenario of SCENARIOS) {
       for (const kind of ['rest', 'proxy', 'gateway', 'gateway-x2', 'mesh'] as Kind[]) {
         const m = find(report.results, latency, kind, scenario.name);
-        if (m) lines.push(`| ${scenario.title} | ${kind} | ${m.requestsPerSecond} | ${m.p50Ms} | ${m.p99Ms} | ${m.peakRssMB} | ${m.upstreamPerRequest} | ${m.errors} |`);
+        if (m)
+          lines.push(
+            `| ${scenario.title} | ${kind} | ${m.requestsPerSecond} | ${m.p50Ms} | ${m.p99Ms} | ${m.peakRssMB} | ${m.upstreamPerRequest} | ${m.errors} |`,
+          );
       }
     }
-    lines.push('', '| Scenario | gateway / mesh req/s | gateway / mesh p99 | gateway / proxy req/s | gateway-x2 / mesh req/s | gateway-x2 / proxy req/s |', '| --- | ---: | ---: | ---: | ---: | ---: |');
+    lines.push(
+      '',
+      '| Scenario | gateway / mesh req/s | gateway / mesh p99 | gateway / proxy req/s | gateway-x2 / mesh req/s | gateway-x2 / proxy req/s |',
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
+    );
     for (const scenario of SCENARIOS) {
       const g = find(report.results, latency, 'gateway', scenario.name);
       const g2 = find(report.results, latency, 'gateway-x2', scenario.name);
@@ -435,15 +596,28 @@ function renderMarkdown(report: Report): string {
     lines.push('');
   }
   if (report.growth.length > 0) {
-    lines.push('## How cost grows (upstream latency 0 ms)', '', '| Load | Contender | req/s | p99 ms | Peak RSS MB |', '| --- | --- | ---: | ---: | ---: |');
-    for (const m of report.growth) lines.push(`| ${m.scenario} | ${m.contender} | ${m.requestsPerSecond} | ${m.p99Ms} | ${m.peakRssMB} |`);
+    lines.push(
+      '## How cost grows (upstream latency 0 ms)',
+      '',
+      '| Load | Contender | req/s | p99 ms | Peak RSS MB |',
+      '| --- | --- | ---: | ---: | ---: |',
+    );
+    for (const m of report.growth)
+      lines.push(`| ${m.scenario} | ${m.contender} | ${m.requestsPerSecond} | ${m.p99Ms} | ${m.peakRssMB} |`);
     lines.push('');
   }
   const at = (latency: number, kind: Kind, scenario: string) => find(report.results, latency, kind, scenario);
   const gatewayRuns = report.results.filter((m) => m.contender === 'gateway');
   const verdict = (ok: boolean | undefined) => (ok === undefined ? 'not measured' : ok ? 'met' : '**not met**');
   /** One target row: gateway against a baseline of the same scenario and latency. */
-  const target = (label: string, latency: number, scenario: string, of: 'requestsPerSecond' | 'p99Ms', base: Kind, holds: (ratio: number) => boolean) => {
+  const target = (
+    label: string,
+    latency: number,
+    scenario: string,
+    of: 'requestsPerSecond' | 'p99Ms',
+    base: Kind,
+    holds: (ratio: number) => boolean,
+  ) => {
     const g = at(latency, 'gateway', scenario);
     const b = at(latency, base, scenario);
     return `| ${label} | ${ratio(g?.[of], b?.[of])} | ${verdict(g && b ? holds(g[of] / b[of]) : undefined)} |`;
@@ -455,10 +629,24 @@ function renderMarkdown(report: Report): string {
     '| --- | --- | --- |',
     target('15-call page, 0 ms: ≥ 3× Mesh req/s', 0, 'tokens', 'requestsPerSecond', 'mesh', (r) => r >= 3),
     target('15-call page, 0 ms: p99 ≤ ½ Mesh', 0, 'tokens', 'p99Ms', 'mesh', (r) => r <= 0.5),
-    target('15-call page, 0 ms: ≥ 0.35× the minimal proxy (stretch 0.5×)', 0, 'tokens', 'requestsPerSecond', 'proxy', (r) => r >= 0.35),
+    target(
+      '15-call page, 0 ms: ≥ 0.35× the minimal proxy (stretch 0.5×)',
+      0,
+      'tokens',
+      'requestsPerSecond',
+      'proxy',
+      (r) => r >= 0.35,
+    ),
     target('15-call page, 20 ms: ≥ 1.3× Mesh req/s', 20, 'tokens', 'requestsPerSecond', 'mesh', (r) => r >= 1.3),
     target('15-call page, 20 ms: p99 ≤ ⅔ Mesh', 20, 'tokens', 'p99Ms', 'mesh', (r) => r <= 2 / 3),
-    target('100-call page with transcripts, 0 ms: ≥ 5× Mesh req/s', 0, 'tokens100', 'requestsPerSecond', 'mesh', (r) => r >= 5),
+    target(
+      '100-call page with transcripts, 0 ms: ≥ 5× Mesh req/s',
+      0,
+      'tokens100',
+      'requestsPerSecond',
+      'mesh',
+      (r) => r >= 5,
+    ),
     `| Peak RSS < 150 MB in every scenario | max ${Math.max(0, ...gatewayRuns.map((m) => m.peakRssMB))} MB | ${verdict(gatewayRuns.length ? gatewayRuns.every((m) => m.peakRssMB < 150) : undefined)} |`,
     `| Upstream requests per query ≤ the planner's optimum (1; less when one key's identical queries share one) | ${[...new Set(gatewayRuns.map((m) => m.upstreamPerRequest))].sort((a, b) => a - b).join(', ')} | ${verdict(gatewayRuns.length ? gatewayRuns.every((m) => m.upstreamPerRequest <= 1.02) : undefined)} |`,
     '',
@@ -470,7 +658,8 @@ function renderMarkdown(report: Report): string {
     '',
   );
   if (existsSync('bench/levers.md')) lines.push(readFileSync('bench/levers.md', 'utf8').trimEnd(), '');
-  if (existsSync('bench/results/budget.json')) lines.push(...renderBudget(JSON.parse(readFileSync('bench/results/budget.json', 'utf8'))));
+  if (existsSync('bench/results/budget.json'))
+    lines.push(...renderBudget(JSON.parse(readFileSync('bench/results/budget.json', 'utf8'))));
   return `${lines.join('\n')}\n`;
 }
 

@@ -28,7 +28,10 @@ function call(index: number) {
     client_phone_number: `+49151${String(1_000_000 + index).slice(-7)}`,
     status: statuses[index % statuses.length],
     transcript: Array.from({ length: segments }, (_, s) => ({
-      text: s % 2 === 0 ? `Hello, this is the assistant speaking, turn ${s}.` : `Sure, I would like to hear more about option ${s}.`,
+      text:
+        s % 2 === 0
+          ? `Hello, this is the assistant speaking, turn ${s}.`
+          : `Sure, I would like to hear more about option ${s}.`,
       type: 'transcript',
       sender: s % 2 === 0 ? 'bot' : 'human',
       timestamp: start + s * 3.25,

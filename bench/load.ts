@@ -24,7 +24,12 @@ const result = await autocannon({
   requests: spec.requests.map((r) => ({
     ...r,
     ...(spec.uniqueTokens
-      ? { setupRequest: (req: Request): Request => ({ ...req, headers: { ...req.headers, authorization: `Bearer bench-${process.pid}-${counter++}` } }) }
+      ? {
+          setupRequest: (req: Request): Request => ({
+            ...req,
+            headers: { ...req.headers, authorization: `Bearer bench-${process.pid}-${counter++}` },
+          }),
+        }
       : {}),
   })),
 });

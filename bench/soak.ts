@@ -30,8 +30,15 @@ if (typeof globalThis.gc !== 'function') {
   process.exit(2);
 }
 
-function startChild(args: string[], env: Record<string, string>, marker: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+function startChild(
+  args: string[],
+  env: Record<string, string>,
+  marker: RegExp,
+): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     let output = '';
     child.stdout!.on('data', (chunk) => {
@@ -53,33 +60,54 @@ function slope(points: [number, number][]): number {
   return den === 0 ? 0 : num / den;
 }
 
-const openSockets = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap' || r === 'TCPWrap').length;
+const openSockets = () =>
+  process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap' || r === 'TCPWrap').length;
 
 export async function soak(): Promise<boolean> {
-  const { child: simulator, match } = await startChild(['--import', 'tsx', 'bench/fixed-upstream.ts'], {}, /UPSTREAM (\S+)/);
+  const { child: simulator, match } = await startChild(
+    ['--import', 'tsx', 'bench/fixed-upstream.ts'],
+    {},
+    /UPSTREAM (\S+)/,
+  );
   const gateway = createGateway(
     // As in the throughput benchmark (bench/compare.ts): CPU and memory, not the upstream's budget.
-    { ...loadConfig({ LOG_LEVEL: 'silent', UPSTREAM_RATE_LIMITS: '999999999/60s', UPSTREAM_CONCURRENCY_PER_KEY: '64' }), upstreamBaseUrl: `${match[1]!}/api` },
+    {
+      ...loadConfig({ LOG_LEVEL: 'silent', UPSTREAM_RATE_LIMITS: '999999999/60s', UPSTREAM_CONCURRENCY_PER_KEY: '64' }),
+      upstreamBaseUrl: `${match[1]!}/api`,
+    },
     { logger: createLogger('silent') },
   );
   const server = createServer(gateway.handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
   const body = JSON.stringify({
-    query: 'query Soak { calls(first: 15) { totalCount pageInfo { hasNextPage endCursor } edges { node { callId status transcriptText totalCost createdAt evaluation { name value } } } } }',
+    query:
+      'query Soak { calls(first: 15) { totalCount pageInfo { hasNextPage endCursor } edges { node { callId status transcriptText totalCost createdAt evaluation { name value } } } } }',
   });
 
   /** The structures that hold something per API key, each bounded (issue 13: checked over the soak). */
   const perKey = () => {
     const stats = gateway.upstreamStats();
-    return { schedulerLanes: stats.scheduler.keys, breakerKeys: stats.breakerKeys, cacheEntries: stats.cache?.entries ?? 0, doorkeeperKeys: stats.cache?.keysSeen ?? 0 };
+    return {
+      schedulerLanes: stats.scheduler.keys,
+      breakerKeys: stats.breakerKeys,
+      cacheEntries: stats.cache?.entries ?? 0,
+      doorkeeperKeys: stats.cache?.keysSeen ?? 0,
+    };
   };
-  const samples: { t: number; heapMB: number; rssMB: number; sockets: number; perKey: ReturnType<typeof perKey> }[] = [];
+  const samples: { t: number; heapMB: number; rssMB: number; sockets: number; perKey: ReturnType<typeof perKey> }[] =
+    [];
   const started = Date.now();
   const sample = () => {
     globalThis.gc!();
     const { heapUsed, rss } = process.memoryUsage();
-    samples.push({ t: (Date.now() - started) / 1000, heapMB: heapUsed / 2 ** 20, rssMB: rss / 2 ** 20, sockets: openSockets(), perKey: perKey() });
+    samples.push({
+      t: (Date.now() - started) / 1000,
+      heapMB: heapUsed / 2 ** 20,
+      rssMB: rss / 2 ** 20,
+      sockets: openSockets(),
+      perKey: perKey(),
+    });
   };
   const spec = {
     url: url.replace(/\/graphql$/, ''),
@@ -89,7 +117,9 @@ export async function soak(): Promise<boolean> {
     requests: [{ method: 'POST', path: '/graphql', body }],
     uniqueTokens: distinctKeys,
   };
-  const load = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const load = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', JSON.stringify(spec)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let report = '';
   load.stdout.on('data', (c) => (report += String(c)));
   sample();
@@ -105,20 +135,28 @@ export async function soak(): Promise<boolean> {
   await gateway.close();
   simulator.kill('SIGTERM');
 
-  const result = JSON.parse(report) as { requests: { average: number; total: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number };
+  const result = JSON.parse(report) as {
+    requests: { average: number; total: number };
+    latency: { p50: number; p99: number };
+    non2xx: number;
+    errors: number;
+  };
   const steady = samples.slice(0, underLoad).filter((s) => s.t >= seconds * warmupShare);
   const after = samples.at(-1)!;
   const heapSlopeMBperMin = slope(steady.map((s) => [s.t, s.heapMB])) * 60;
   const heapRangeMB = Math.max(...steady.map((s) => s.heapMB)) - Math.min(...steady.map((s) => s.heapMB));
   const rssSlopeMBperMin = slope(steady.map((s) => [s.t, s.rssMB])) * 60;
   // Per-key structures: none may exceed its bound (the scheduler's and the doorkeeper's LRUs hold 10,000).
-  const largest = Object.fromEntries(Object.keys(after.perKey).map((k) => [k, Math.max(...samples.map((s) => s.perKey[k as keyof typeof s.perKey]))]));
+  const largest = Object.fromEntries(
+    Object.keys(after.perKey).map((k) => [k, Math.max(...samples.map((s) => s.perKey[k as keyof typeof s.perKey]))]),
+  );
   const bounded = Object.values(largest).every((n) => n <= 10_000);
   const socketRange = Math.max(...steady.map((s) => s.sockets)) - Math.min(...steady.map((s) => s.sockets));
   // Flat: after GC the heap wanders by less than 5 MB and trends by less than 1 MB a minute, open sockets
   // vary by at most 10, and a second after the load the sockets are back to the idle count.
   // RSS may not trend up by more than 5 MB a minute either.
-  const flat = heapRangeMB < 5 && Math.abs(heapSlopeMBperMin) < 1 && rssSlopeMBperMin < 5 && socketRange <= 10 && bounded;
+  const flat =
+    heapRangeMB < 5 && Math.abs(heapSlopeMBperMin) < 1 && rssSlopeMBperMin < 5 && socketRange <= 10 && bounded;
   const summary = {
     date: new Date().toISOString(),
     node: process.version,
@@ -131,16 +169,28 @@ export async function soak(): Promise<boolean> {
     non2xx: result.non2xx,
     errors: result.errors,
     afterWarmup: {
-      heapMB: { min: +Math.min(...steady.map((s) => s.heapMB)).toFixed(1), max: +Math.max(...steady.map((s) => s.heapMB)).toFixed(1) },
+      heapMB: {
+        min: +Math.min(...steady.map((s) => s.heapMB)).toFixed(1),
+        max: +Math.max(...steady.map((s) => s.heapMB)).toFixed(1),
+      },
       heapSlopeMBperMinute: +heapSlopeMBperMin.toFixed(3),
-      rssMB: { min: +Math.min(...steady.map((s) => s.rssMB)).toFixed(1), max: +Math.max(...steady.map((s) => s.rssMB)).toFixed(1) },
+      rssMB: {
+        min: +Math.min(...steady.map((s) => s.rssMB)).toFixed(1),
+        max: +Math.max(...steady.map((s) => s.rssMB)).toFixed(1),
+      },
       rssSlopeMBperMinute: +rssSlopeMBperMin.toFixed(3),
       openSockets: { min: Math.min(...steady.map((s) => s.sockets)), max: Math.max(...steady.map((s) => s.sockets)) },
     },
     oneSecondAfterLoad: { heapMB: +after.heapMB.toFixed(1), openSockets: after.sockets },
     perKeyStructures: { largestSeen: largest, atEnd: after.perKey, bound: 10_000 },
     flat,
-    samples: samples.map((s) => ({ t: +s.t.toFixed(1), heapMB: +s.heapMB.toFixed(2), rssMB: +s.rssMB.toFixed(1), sockets: s.sockets, ...s.perKey })),
+    samples: samples.map((s) => ({
+      t: +s.t.toFixed(1),
+      heapMB: +s.heapMB.toFixed(2),
+      rssMB: +s.rssMB.toFixed(1),
+      sockets: s.sockets,
+      ...s.perKey,
+    })),
   };
   mkdirSync('bench/results', { recursive: true });
   writeFileSync('bench/results/soak.json', `${JSON.stringify(summary, null, 2)}\n`);

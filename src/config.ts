@@ -216,11 +216,20 @@ function readTrustedDocuments(path: string | null): Record<string, string> | nul
   try {
     manifest = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new ConfigError('TRUSTED_DOCUMENTS', `cannot read a JSON manifest at "${path}" (${(error as Error).message})`);
+    throw new ConfigError(
+      'TRUSTED_DOCUMENTS',
+      `cannot read a JSON manifest at "${path}" (${(error as Error).message})`,
+    );
   }
   const entries = manifest && typeof manifest === 'object' ? Object.entries(manifest) : [];
-  if (entries.length === 0 || entries.some(([key, value]) => typeof value !== 'string' || !/^[\w:.-]{8,128}$/.test(key))) {
-    throw new ConfigError('TRUSTED_DOCUMENTS', 'must be a JSON object of hash -> GraphQL document, with at least one entry');
+  if (
+    entries.length === 0 ||
+    entries.some(([key, value]) => typeof value !== 'string' || !/^[\w:.-]{8,128}$/.test(key))
+  ) {
+    throw new ConfigError(
+      'TRUSTED_DOCUMENTS',
+      'must be a JSON object of hash -> GraphQL document, with at least one entry',
+    );
   }
   return Object.fromEntries(entries) as Record<string, string>;
 }
@@ -245,7 +254,8 @@ function redisUrl(env: Env): string | null {
   } catch {
     throw new ConfigError('REDIS_URL', 'is not a URL (expected e.g. redis://127.0.0.1:6379)');
   }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new ConfigError('REDIS_URL', 'must use redis:// or rediss://');
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
+    throw new ConfigError('REDIS_URL', 'must use redis:// or rediss://');
   return raw;
 }
 
@@ -255,19 +265,30 @@ function redisUrl(env: Env): string | null {
  */
 function webhookKeys(env: Env, upstreamApiKey: string | null): Map<string, string> {
   const keys = new Map<string, string>();
-  for (const pair of (env.WEBHOOK_KEYS ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const pair of (env.WEBHOOK_KEYS ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const colon = pair.indexOf(':');
     const secret = colon > 0 ? pair.slice(0, colon) : '';
     const key = colon > 0 ? pair.slice(colon + 1) : '';
     if (!/^[A-Za-z0-9_-]{16,256}$/.test(secret) || key === '') {
-      throw new ConfigError('WEBHOOK_KEYS', 'must be comma-separated <secret>:<api key> pairs, each secret 16+ letters, digits, _ or -');
+      throw new ConfigError(
+        'WEBHOOK_KEYS',
+        'must be comma-separated <secret>:<api key> pairs, each secret 16+ letters, digits, _ or -',
+      );
     }
     keys.set(secret, key);
   }
   const single = env.WEBHOOK_SECRET?.trim() || null;
   if (single !== null) {
-    if (upstreamApiKey === null) throw new ConfigError('WEBHOOK_SECRET', 'only applies with UPSTREAM_API_KEY (single-tenant mode); use WEBHOOK_KEYS');
-    if (!/^[A-Za-z0-9_-]{16,256}$/.test(single)) throw new ConfigError('WEBHOOK_SECRET', 'must be 16+ letters, digits, _ or -');
+    if (upstreamApiKey === null)
+      throw new ConfigError(
+        'WEBHOOK_SECRET',
+        'only applies with UPSTREAM_API_KEY (single-tenant mode); use WEBHOOK_KEYS',
+      );
+    if (!/^[A-Za-z0-9_-]{16,256}$/.test(single))
+      throw new ConfigError('WEBHOOK_SECRET', 'must be 16+ letters, digits, _ or -');
     keys.set(single, upstreamApiKey);
   }
   return keys;
@@ -287,7 +308,10 @@ function corsOrigins(env: Env, production: boolean): string[] | '*' {
   const raw = env.CORS_ORIGINS?.trim();
   if (!raw) return production ? [] : '*';
   if (raw === '*') return '*';
-  const origins = raw.split(',').map((o) => o.trim()).filter(Boolean);
+  const origins = raw
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
   for (const origin of origins) {
     let url: URL | null = null;
     try {
@@ -296,7 +320,10 @@ function corsOrigins(env: Env, production: boolean): string[] | '*' {
       // reported below
     }
     if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== origin) {
-      throw new ConfigError('CORS_ORIGINS', `"${origin}" is not an origin such as https://app.example.com (scheme, host and port only)`);
+      throw new ConfigError(
+        'CORS_ORIGINS',
+        `"${origin}" is not an origin such as https://app.example.com (scheme, host and port only)`,
+      );
     }
   }
   return origins;
@@ -310,8 +337,7 @@ function corsOrigins(env: Env, production: boolean): string[] | '*' {
  */
 function productionSecrets(env: Env, subgraphEnabled: boolean, subgraphSecret: string | null): void {
   const cursorSecret = env.CURSOR_SECRET ?? '';
-  const how =
-    `at least ${MIN_PRODUCTION_CURSOR_SECRET} random characters, the same on every replica (e.g. openssl rand -hex 32)`;
+  const how = `at least ${MIN_PRODUCTION_CURSOR_SECRET} random characters, the same on every replica (e.g. openssl rand -hex 32)`;
   if (cursorSecret === '') throw new ConfigError('CURSOR_SECRET', `is required with NODE_ENV=production: ${how}`);
   if (cursorSecret.length < MIN_PRODUCTION_CURSOR_SECRET) {
     const problem = `is ${cursorSecret.length} characters long; NODE_ENV=production needs ${how}`;
@@ -344,7 +370,8 @@ export function loadConfig(env: Env): Config {
     } catch {
       throw new ConfigError('UPSTREAM_BASE_URL', 'is not a URL (expected e.g. https://app.famulor.de/api)');
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError('UPSTREAM_BASE_URL', 'must use http or https');
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      throw new ConfigError('UPSTREAM_BASE_URL', 'must use http or https');
     if (url.search || url.hash || url.username || url.password) {
       throw new ConfigError('UPSTREAM_BASE_URL', 'must not carry a query, fragment or credentials');
     }
@@ -353,35 +380,58 @@ export function loadConfig(env: Env): Config {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: upstreamTimezone });
   } catch {
-    throw new ConfigError('UPSTREAM_TIMEZONE', `is not an IANA time zone (e.g. UTC, Europe/Berlin), got "${upstreamTimezone}"`);
+    throw new ConfigError(
+      'UPSTREAM_TIMEZONE',
+      `is not an IANA time zone (e.g. UTC, Europe/Berlin), got "${upstreamTimezone}"`,
+    );
   }
   const pageSizeMax = integer(env, 'PAGE_SIZE_MAX', 100, 1, 1000);
   const logLevel = env.LOG_LEVEL?.trim() || 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
-    throw new ConfigError('LOG_LEVEL', `must be one of fatal, error, warn, info, debug, trace, silent; got "${logLevel}"`);
+    throw new ConfigError(
+      'LOG_LEVEL',
+      `must be one of fatal, error, warn, info, debug, trace, silent; got "${logLevel}"`,
+    );
   }
   const upstreamApiKey = env.UPSTREAM_API_KEY?.trim() || null;
-  const gatewayApiKeys = (env.GATEWAY_API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  const gatewayApiKeys = (env.GATEWAY_API_KEYS ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
   const allowAnonymous = flag(env, 'ALLOW_ANONYMOUS', false);
   if (upstreamApiKey !== null && gatewayApiKeys.length === 0 && !allowAnonymous) {
-    throw new ConfigError('GATEWAY_API_KEYS', 'is required with UPSTREAM_API_KEY (or set ALLOW_ANONYMOUS=true to serve anyone with the server key)');
+    throw new ConfigError(
+      'GATEWAY_API_KEYS',
+      'is required with UPSTREAM_API_KEY (or set ALLOW_ANONYMOUS=true to serve anyone with the server key)',
+    );
   }
   if (upstreamApiKey === null && (gatewayApiKeys.length > 0 || allowAnonymous)) {
-    throw new ConfigError(gatewayApiKeys.length > 0 ? 'GATEWAY_API_KEYS' : 'ALLOW_ANONYMOUS', 'only applies with UPSTREAM_API_KEY (single-tenant mode)');
+    throw new ConfigError(
+      gatewayApiKeys.length > 0 ? 'GATEWAY_API_KEYS' : 'ALLOW_ANONYMOUS',
+      'only applies with UPSTREAM_API_KEY (single-tenant mode)',
+    );
   }
-  if (gatewayApiKeys.some((k) => k.length < 16)) throw new ConfigError('GATEWAY_API_KEYS', 'each key must be at least 16 characters');
+  if (gatewayApiKeys.some((k) => k.length < 16))
+    throw new ConfigError('GATEWAY_API_KEYS', 'each key must be at least 16 characters');
   const subgraphSecret = env.SUBGRAPH_SECRET || null;
-  const nodeTypeList = (env.SUBGRAPH_NODE_TYPES ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  const nodeTypeList = (env.SUBGRAPH_NODE_TYPES ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   const subgraphNodeTypes = [...new Set(nodeTypeList)];
   const badNodeType = subgraphNodeTypes.find((t) => !/^[A-Z_a-z]\w*$/.test(t) || t.startsWith('__'));
   if (badNodeType !== undefined) {
     throw new ConfigError('SUBGRAPH_NODE_TYPES', `"${badNodeType}" is not a GraphQL type name`);
   }
-  if (subgraphSecret !== null && subgraphSecret.length < 16) throw new ConfigError('SUBGRAPH_SECRET', 'must be at least 16 characters');
+  if (subgraphSecret !== null && subgraphSecret.length < 16)
+    throw new ConfigError('SUBGRAPH_SECRET', 'must be at least 16 characters');
   const workers = env.WORKERS?.trim() === 'auto' ? availableParallelism() : integer(env, 'WORKERS', 1, 1, 64);
   const upstreamDebugExtension = flag(env, 'UPSTREAM_DEBUG_EXTENSION', false);
   if (upstreamDebugExtension && production) {
-    throw new ConfigError('UPSTREAM_DEBUG_EXTENSION', 'is for development only; it must be off with NODE_ENV=production');
+    throw new ConfigError(
+      'UPSTREAM_DEBUG_EXTENSION',
+      'is for development only; it must be off with NODE_ENV=production',
+    );
   }
   const port = integer(env, 'PORT', 4000, 0, 65535);
   const subgraphEnabled = flag(env, 'SUBGRAPH_ENABLED', true);

@@ -106,7 +106,10 @@ function wantsFresh(cacheControl: string | null): boolean {
   return cacheControl !== null && /\b(no-cache|no-store|max-age=0)\b/i.test(cacheControl);
 }
 
-export function createContext(deps: ContextDependencies, initial: ServerContext & { request: Request }): GatewayContext {
+export function createContext(
+  deps: ContextDependencies,
+  initial: ServerContext & { request: Request },
+): GatewayContext {
   const { request, requestLog } = initial;
   const token = deps.resolveToken(request.headers.get('authorization'));
   // Hashed once per request: the key's lane in the scheduler, its cache entries, its coalescing.
@@ -119,7 +122,8 @@ export function createContext(deps: ContextDependencies, initial: ServerContext 
       cache: deps.cache,
       fresh: wantsFresh(request.headers.get('cache-control')),
       pageCap: deps.pageCap,
-      onPageCap: (perPage) => deps.logger.warn({ perPage }, 'the upstream serves at most this many calls per page; planning with it'),
+      onPageCap: (perPage) =>
+        deps.logger.warn({ perPage }, 'the upstream serves at most this many calls per page; planning with it'),
       normalize: deps.normalize,
       callConcurrency: deps.callConcurrency,
       inFlight: deps.inFlight,

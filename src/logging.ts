@@ -114,7 +114,11 @@ export interface RequestLog {
  * that never get as far as execution.
  */
 export function operationNameOf(params: { operationName?: string | null; query?: string | null }): string | null {
-  return params.operationName ?? /(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/.exec(params.query ?? '')?.[1] ?? null;
+  return (
+    params.operationName ??
+    /(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/.exec(params.query ?? '')?.[1] ??
+    null
+  );
 }
 
 /** An incoming `X-Request-Id` is kept when it looks like an id; otherwise one is made up. */
@@ -126,7 +130,12 @@ function requestIdOf(request: Request): string {
 export function useRequestLogging(logger: Logger): Plugin<{}, ServerContext> {
   return {
     onRequest({ request, serverContext }) {
-      serverContext.requestLog = { requestId: requestIdOf(request), started: performance.now(), operationName: null, upstreamRequests: 0 };
+      serverContext.requestLog = {
+        requestId: requestIdOf(request),
+        started: performance.now(),
+        operationName: null,
+        upstreamRequests: 0,
+      };
     },
     onParams({ params, context }) {
       if (context.requestLog) context.requestLog.operationName = operationNameOf(params);

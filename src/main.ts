@@ -36,7 +36,8 @@ function readConfig(): Config {
 /** How the primary hands its workers the URL of the demo's simulator (see primary). */
 const DEMO_UPSTREAM_FLAG = '--demo-upstream=';
 
-const shownHost = (host: string) => (host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host);
+const shownHost = (host: string) =>
+  host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
 
 /** Listens on HOST and resolves with the bound port (0 picks a free one). */
 async function listen(server: Server, port: number, host: string): Promise<number> {
@@ -103,7 +104,10 @@ async function primary(config: Config): Promise<void> {
   logger.info({ url, workers: config.workers, metricsUrl }, 'calls gateway listening');
   metricsNotice(config, logger);
   logger.flush();
-  if (simulator) console.log(`\nCalls gateway demo is running with ${config.workers} workers.\n  GraphiQL:   ${url}\n  Demo token: Authorization: Bearer ${DEMO_TOKEN}\n`);
+  if (simulator)
+    console.log(
+      `\nCalls gateway demo is running with ${config.workers} workers.\n  GraphiQL:   ${url}\n  Demo token: Authorization: Bearer ${DEMO_TOKEN}\n`,
+    );
   const stop = () => {
     if (stopping) return;
     stopping = true;
@@ -126,7 +130,9 @@ async function serve(config: Config): Promise<void> {
   const stopTracing = await startTracing(process.env);
   if (stopTracing) logger.info('OpenTelemetry tracing on (OTLP/HTTP)');
   const worker = cluster.isWorker;
-  const demoUpstream = worker ? (process.argv.find((a) => a.startsWith(DEMO_UPSTREAM_FLAG))?.slice(DEMO_UPSTREAM_FLAG.length) ?? null) : null;
+  const demoUpstream = worker
+    ? (process.argv.find((a) => a.startsWith(DEMO_UPSTREAM_FLAG))?.slice(DEMO_UPSTREAM_FLAG.length) ?? null)
+    : null;
   const demo = demoUpstream !== null || config.upstreamBaseUrl === null;
   const simulator = demo && demoUpstream === null ? await startDemoSimulator() : null;
   const gateway = createGateway(
@@ -152,7 +158,9 @@ async function serve(config: Config): Promise<void> {
   if (!worker) {
     if (simulator) {
       logger.info({ url, upstream: 'embedded simulator', metricsUrl }, 'calls gateway (demo) listening');
-      console.log(`\nCalls gateway demo is running.\n  GraphiQL:   ${url}\n  Demo token: Authorization: Bearer ${DEMO_TOKEN}\n  Health:     ${url.replace(/graphql$/, 'health')}\n`);
+      console.log(
+        `\nCalls gateway demo is running.\n  GraphiQL:   ${url}\n  Demo token: Authorization: Bearer ${DEMO_TOKEN}\n  Health:     ${url.replace(/graphql$/, 'health')}\n`,
+      );
     } else {
       logger.info({ url, metricsUrl }, 'calls gateway listening');
     }
@@ -170,12 +178,14 @@ async function serve(config: Config): Promise<void> {
     // Live streams end first, without `complete`, so their clients reconnect (to another replica) and
     // resume; the server then drains what is left.
     const streamsEnded = gateway.live.close();
-    void streamsEnded.then(() => Promise.all([closeServer(server), closeServer(metricsServer)])).then(() => {
-      void Promise.all([gateway.close(), simulator?.close(), stopTracing?.()]).then(() => {
-        logger.flush();
-        process.exit(0);
+    void streamsEnded
+      .then(() => Promise.all([closeServer(server), closeServer(metricsServer)]))
+      .then(() => {
+        void Promise.all([gateway.close(), simulator?.close(), stopTracing?.()]).then(() => {
+          logger.flush();
+          process.exit(0);
+        });
       });
-    });
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -218,7 +218,11 @@ export function createMetrics(state: () => UpstreamStats, options: MetricsOption
     labelNames: ['operation', 'code'],
     registers: [registry],
   });
-  const inFlightRequests = new Gauge({ name: 'calls_gateway_graphql_requests_in_flight', help: 'GraphQL requests being served.', registers: [registry] });
+  const inFlightRequests = new Gauge({
+    name: 'calls_gateway_graphql_requests_in_flight',
+    help: 'GraphQL requests being served.',
+    registers: [registry],
+  });
   const upstream = new Histogram({
     name: 'calls_gateway_upstream_request_duration_seconds',
     help: 'Duration of upstream attempts, by HTTP status (none: no answer) and outcome.',
@@ -226,7 +230,11 @@ export function createMetrics(state: () => UpstreamStats, options: MetricsOption
     buckets: SECONDS,
     registers: [registry],
   });
-  const retries = new Counter({ name: 'calls_gateway_upstream_retries_total', help: 'Upstream attempts that were retries.', registers: [registry] });
+  const retries = new Counter({
+    name: 'calls_gateway_upstream_retries_total',
+    help: 'Upstream attempts that were retries.',
+    registers: [registry],
+  });
   const queueWait = new Histogram({
     name: 'calls_gateway_upstream_queue_wait_seconds',
     help: "Time upstream attempts waited in their API key's queue for budget or a slot, by priority.",
@@ -261,8 +269,18 @@ export function createMetrics(state: () => UpstreamStats, options: MetricsOption
     "Requests refused before reaching the upstream because their API key's budget could not serve them in time.",
     () => state().scheduler.refused,
   );
-  followingCounter(registry, 'calls_gateway_upstream_cache_hits_total', 'Upstream requests answered from the page cache.', () => state().cache?.hits ?? 0);
-  followingCounter(registry, 'calls_gateway_upstream_cache_misses_total', 'Upstream requests the page cache could not answer.', () => state().cache?.misses ?? 0);
+  followingCounter(
+    registry,
+    'calls_gateway_upstream_cache_hits_total',
+    'Upstream requests answered from the page cache.',
+    () => state().cache?.hits ?? 0,
+  );
+  followingCounter(
+    registry,
+    'calls_gateway_upstream_cache_misses_total',
+    'Upstream requests the page cache could not answer.',
+    () => state().cache?.misses ?? 0,
+  );
   new Gauge({
     name: 'calls_gateway_upstream_cache_bytes',
     help: 'Upstream body bytes held in the page cache.',
@@ -340,7 +358,8 @@ export function createMetrics(state: () => UpstreamStats, options: MetricsOption
       const timing = (args.contextValue as ServerContext).operationTiming;
       if (timing?.operation !== 'anonymous') return;
       const operation = (args.document as DocumentNode).definitions.find(
-        (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && (!args.operationName || d.name?.value === args.operationName),
+        (d): d is OperationDefinitionNode =>
+          d.kind === Kind.OPERATION_DEFINITION && (!args.operationName || d.name?.value === args.operationName),
       );
       timing.operation = labels.label(operation?.name?.value);
     },
@@ -358,7 +377,10 @@ export function createMetrics(state: () => UpstreamStats, options: MetricsOption
       if (!timing) return;
       serverContext.operationTiming = undefined;
       inFlightRequests.dec();
-      operations.observe({ operation: timing.operation, result: timing.failed || response.status >= 400 ? 'error' : 'ok' }, (performance.now() - timing.at) / 1000);
+      operations.observe(
+        { operation: timing.operation, result: timing.failed || response.status >= 400 ? 'error' : 'ok' },
+        (performance.now() - timing.at) / 1000,
+      );
     },
   };
 
@@ -367,7 +389,10 @@ export function createMetrics(state: () => UpstreamStats, options: MetricsOption
     plugin,
     handle: metricsListener(scrape),
     observeUpstream(info) {
-      upstream.observe({ status: info.status === null ? 'none' : String(info.status), outcome: info.outcome }, info.durationMs / 1000);
+      upstream.observe(
+        { status: info.status === null ? 'none' : String(info.status), outcome: info.outcome },
+        info.durationMs / 1000,
+      );
       queueWait.observe({ priority: info.priority }, info.queuedMs / 1000);
       if (info.attempt > 0) retries.inc();
       if (info.status === 429) rateLimited.inc();

@@ -12,7 +12,13 @@ import { createYoga, type Plugin, type YogaServerInstance, type YogaServerOption
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
-import { type CallStatsResult, createContext, createTokenResolver, type GatewayContext, type ServerContext } from './context.js';
+import {
+  type CallStatsResult,
+  createContext,
+  createTokenResolver,
+  type GatewayContext,
+  type ServerContext,
+} from './context.js';
 import { graphiqlSettings } from './graphiql.js';
 import { LiveHub } from './live/hub.js';
 import { MemoryLiveStore } from './live/memory.js';
@@ -161,8 +167,13 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     pageSizes: { defaultSize: config.pageSizeDefault, maxSize: config.pageSizeMax },
     normalize: { timeZone: config.upstreamTimezone },
     callConcurrency: config.callConcurrency,
-    inFlight: config.upstreamCoalesce ? { pages: new InFlight<Served>(), calls: new InFlight<Call | null>() } : undefined,
-    stats: { maxCalls: config.statsMaxCalls, cache: new TtlCache<CallStatsResult>(config.statsTtlMs, 1_000, () => clock.now()) },
+    inFlight: config.upstreamCoalesce
+      ? { pages: new InFlight<Served>(), calls: new InFlight<Call | null>() }
+      : undefined,
+    stats: {
+      maxCalls: config.statsMaxCalls,
+      cache: new TtlCache<CallStatsResult>(config.statsTtlMs, 1_000, () => clock.now()),
+    },
     driftSearchRows: config.driftSearchRows,
   };
   function upstreamStats(): UpstreamStats {

@@ -22,11 +22,12 @@ export async function startTracing(env: Env): Promise<(() => Promise<void>) | nu
     exporter !== 'none' &&
     Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || exporter === 'otlp');
   if (!wanted) return null;
-  const [{ BatchSpanProcessor, NodeTracerProvider }, { OTLPTraceExporter }, { resourceFromAttributes }] = await Promise.all([
-    import('@opentelemetry/sdk-trace-node'),
-    import('@opentelemetry/exporter-trace-otlp-http'),
-    import('@opentelemetry/resources'),
-  ]);
+  const [{ BatchSpanProcessor, NodeTracerProvider }, { OTLPTraceExporter }, { resourceFromAttributes }] =
+    await Promise.all([
+      import('@opentelemetry/sdk-trace-node'),
+      import('@opentelemetry/exporter-trace-otlp-http'),
+      import('@opentelemetry/resources'),
+    ]);
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME || 'calls-gateway' }),
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())],
@@ -40,7 +41,10 @@ export function useTracing(): Plugin<{}, ServerContext> {
   return {
     onRequest({ request, url, serverContext }) {
       if (url.pathname.startsWith('/health') || url.pathname === '/metrics') return;
-      const span = tracer().startSpan('graphql', { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method, 'url.path': url.pathname } });
+      const span = tracer().startSpan('graphql', {
+        kind: SpanKind.SERVER,
+        attributes: { 'http.request.method': request.method, 'url.path': url.pathname },
+      });
       if (span.isRecording()) serverContext.requestSpan = span;
       else span.end();
     },
@@ -55,7 +59,9 @@ export function useTracing(): Plugin<{}, ServerContext> {
     },
     onExecute({ args }) {
       const span = (args.contextValue as ServerContext).requestSpan;
-      const operation = args.document.definitions.find((d: { kind: string }) => d.kind === 'OperationDefinition') as { operation?: string } | undefined;
+      const operation = args.document.definitions.find((d: { kind: string }) => d.kind === 'OperationDefinition') as
+        | { operation?: string }
+        | undefined;
       if (span && operation?.operation) span.setAttribute('graphql.operation.type', operation.operation);
     },
     onResultProcess({ result, serverContext }) {

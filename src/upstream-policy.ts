@@ -49,11 +49,19 @@ export type UpstreamPolicyOverrides = Partial<Omit<UpstreamClientOptions, 'break
 
 type PolicySettings = Pick<
   Config,
-  'upstreamTimeoutMs' | 'upstreamRateLimits' | 'upstreamConcurrencyPerKey' | 'upstreamQueueTimeoutMs' | 'redisUrl' | 'workers'
+  | 'upstreamTimeoutMs'
+  | 'upstreamRateLimits'
+  | 'upstreamConcurrencyPerKey'
+  | 'upstreamQueueTimeoutMs'
+  | 'redisUrl'
+  | 'workers'
 > & { upstreamBaseUrl: string };
 
 /** The upstream policy: the environment's settings plus the fixed parts of ../shared/docs/reliability.md §2. */
-export function upstreamClientOptions(config: PolicySettings, overrides: UpstreamPolicyOverrides = {}): UpstreamClientOptions {
+export function upstreamClientOptions(
+  config: PolicySettings,
+  overrides: UpstreamPolicyOverrides = {},
+): UpstreamClientOptions {
   const { breaker, scheduler, ...rest } = overrides;
   const openMs = breaker?.openMs ?? BREAKER.openMs;
   return {

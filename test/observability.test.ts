@@ -29,13 +29,20 @@ const sample = (text: string, series: string) => {
 
 describe('Prometheus metrics', () => {
   it('counts operations by name and result, errors by code, upstream attempts by status, retries, circuit state and coalescing', async () => {
-    gw = await startTestGateway({ simulator: { faults: (_r, i) => (i === 1 ? { kind: 'respond', status: 503, body: '{}' } : undefined) }, upstream: { retryBaseMs: 5 } });
+    gw = await startTestGateway({
+      simulator: { faults: (_r, i) => (i === 1 ? { kind: 'respond', status: 503, body: '{}' } : undefined) },
+      upstream: { retryBaseMs: 5 },
+    });
     await gw.query(CallIdsPageDocument, { first: 5 });
     await gw.query(CallIdsPageDocument, { first: 6 });
     await gw.query(CallIdsPageDocument, { first: -1 });
     const text = await metricsText(gw);
-    expect(sample(text, 'calls_gateway_graphql_operation_duration_seconds_count{operation="CallIdsPage",result="ok"}')).toBe(2);
-    expect(sample(text, 'calls_gateway_graphql_operation_duration_seconds_count{operation="CallIdsPage",result="error"}')).toBe(1);
+    expect(
+      sample(text, 'calls_gateway_graphql_operation_duration_seconds_count{operation="CallIdsPage",result="ok"}'),
+    ).toBe(2);
+    expect(
+      sample(text, 'calls_gateway_graphql_operation_duration_seconds_count{operation="CallIdsPage",result="error"}'),
+    ).toBe(1);
     expect(sample(text, 'calls_gateway_graphql_errors_total{operation="CallIdsPage",code="BAD_USER_INPUT"}')).toBe(1);
     expect(sample(text, 'calls_gateway_upstream_request_duration_seconds_count{status="200",outcome="ok"}')).toBe(2);
     expect(sample(text, 'calls_gateway_upstream_request_duration_seconds_count{status="503",outcome="error"}')).toBe(1);
@@ -51,7 +58,12 @@ describe('Prometheus metrics', () => {
   it('shows the budget at work: queue, waiting, refusals for budget, 429s received, cache hits, misses and bytes, and no key in any label', async () => {
     gw = await startTestGateway({
       config: { upstreamRateLimits: parseRateLimits('3/10s'), upstreamQueueTimeoutMs: 0 },
-      simulator: { faults: (r) => (r.query.per_page === '9' ? { kind: 'respond', status: 429, headers: { 'retry-after': '1' }, body: '{}' } : undefined) },
+      simulator: {
+        faults: (r) =>
+          r.query.per_page === '9'
+            ? { kind: 'respond', status: 429, headers: { 'retry-after': '1' }, body: '{}' }
+            : undefined,
+      },
       upstream: { maxRetries: 0 },
     });
     // Operations of one key: the second is kept by the cache (the key came back), the third reads it,
@@ -93,21 +105,33 @@ describe('Prometheus metrics', () => {
   const operationLabels = (text: string) => new Set([...text.matchAll(/operation="([^"]*)"/g)].map((m) => m[1]));
   /** Every series (sample line) of the registry. */
   const seriesCount = (text: string) => text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
-  const named = (name: string) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `query ${name} { __typename }` }) });
+  const named = (name: string) => ({
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: `query ${name} { __typename }` }),
+  });
 
   it(`labels at most ${MAX_OPERATION_LABELS} distinct client-chosen operation names, the rest as other: 1,000 names make a bounded registry`, async () => {
     gw = await startTestGateway();
-    for (let i = 0; i < 1_000; i++) expect((await gw.gateway.fetch('http://gw/graphql', named(`Op${i}`))).status).toBe(200);
+    for (let i = 0; i < 1_000; i++)
+      expect((await gw.gateway.fetch('http://gw/graphql', named(`Op${i}`))).status).toBe(200);
     const text = await metricsText(gw);
     const labels = operationLabels(text);
     expect(labels.size).toBe(MAX_OPERATION_LABELS + 1);
     expect(labels).toContain('Op0');
     expect(labels).toContain(`Op${MAX_OPERATION_LABELS - 1}`);
     expect(labels).not.toContain(`Op${MAX_OPERATION_LABELS}`);
-    expect(sample(text, 'calls_gateway_graphql_operation_duration_seconds_count{operation="other",result="ok"}')).toBe(1_000 - MAX_OPERATION_LABELS);
+    expect(sample(text, 'calls_gateway_graphql_operation_duration_seconds_count{operation="other",result="ok"}')).toBe(
+      1_000 - MAX_OPERATION_LABELS,
+    );
     // A name seen before keeps its label after the slots are taken.
     await gw.gateway.fetch('http://gw/graphql', named('Op7'));
-    expect(sample(await metricsText(gw), 'calls_gateway_graphql_operation_duration_seconds_count{operation="Op7",result="ok"}')).toBe(2);
+    expect(
+      sample(
+        await metricsText(gw),
+        'calls_gateway_graphql_operation_duration_seconds_count{operation="Op7",result="ok"}',
+      ),
+    ).toBe(2);
     // 1,000 more names add no series at all.
     const before = seriesCount(await metricsText(gw));
     for (let i = 1_000; i < 2_000; i++) await gw.gateway.fetch('http://gw/graphql', named(`Op${i}`));
@@ -130,8 +154,12 @@ describe('Prometheus metrics', () => {
     expect((await post({ documentId, operationName: 'CallsTotal' })).status).toBe(200);
     for (let i = 0; i < 50; i++) await post({ documentId, operationName: `Chosen${i}` });
     const text = await metricsText(gw);
-    expect(sample(text, 'calls_gateway_graphql_operation_duration_seconds_count{operation="CallsTotal",result="ok"}')).toBe(2);
-    expect(sample(text, 'calls_gateway_graphql_operation_duration_seconds_count{operation="other",result="error"}')).toBe(50);
+    expect(
+      sample(text, 'calls_gateway_graphql_operation_duration_seconds_count{operation="CallsTotal",result="ok"}'),
+    ).toBe(2);
+    expect(
+      sample(text, 'calls_gateway_graphql_operation_duration_seconds_count{operation="other",result="error"}'),
+    ).toBe(50);
     expect([...operationLabels(text)].sort()).toEqual(['CallsTotal', 'other']);
   });
 

@@ -37,7 +37,10 @@ async function listening(main: ReturnType<typeof startMain>): Promise<{ url: str
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`not listening: ${main.output()}`)), 20_000);
     const look = () => {
-      const line = main.output().split('\n').find((l) => l.includes('"msg":"calls gateway listening"'));
+      const line = main
+        .output()
+        .split('\n')
+        .find((l) => l.includes('"msg":"calls gateway listening"'));
       if (!line) return;
       clearTimeout(timer);
       main.child.stdout.off('data', look);

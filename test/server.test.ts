@@ -20,7 +20,10 @@ afterAll(async () => {
 const PRODUCTION = { NODE_ENV: 'production', CURSOR_SECRET: 'c'.repeat(32), SUBGRAPH_SECRET: 'router-only-0123456789' };
 
 function gateway(env: Record<string, string> = {}, graphiqlHeaders?: Record<string, string>): Gateway {
-  const g = createGateway({ ...loadConfig({ LOG_LEVEL: 'silent', ...env }), upstreamBaseUrl: simulator.url }, { graphiqlHeaders });
+  const g = createGateway(
+    { ...loadConfig({ LOG_LEVEL: 'silent', ...env }), upstreamBaseUrl: simulator.url },
+    { graphiqlHeaders },
+  );
   gateways.push(g);
   return g;
 }
@@ -32,7 +35,9 @@ describe('HTTP surface', () => {
   });
 
   it('serves GraphiQL from its own bundle with the example query and the demo header filled in', async () => {
-    const response = await gateway({}, { Authorization: `Bearer ${DEMO_TOKEN}` }).yoga.fetch('http://gw/graphql', { headers: { accept: 'text/html' } });
+    const response = await gateway({}, { Authorization: `Bearer ${DEMO_TOKEN}` }).yoga.fetch('http://gw/graphql', {
+      headers: { accept: 'text/html' },
+    });
     expect(response.status).toBe(200);
     const html = await response.text();
     expect(html).toContain('query RecentCalls');
@@ -47,7 +52,10 @@ describe('HTTP surface', () => {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_TOKEN}` },
       body: JSON.stringify({ query: EXAMPLE_QUERY }),
     });
-    const body = (await response.json()) as { data: { calls: { edges: unknown[]; totalCount: number } }; errors?: unknown };
+    const body = (await response.json()) as {
+      data: { calls: { edges: unknown[]; totalCount: number } };
+      errors?: unknown;
+    };
     expect(body.errors).toBeUndefined();
     expect(body.data.calls.edges).toHaveLength(5);
     expect(body.data.calls.totalCount).toBeGreaterThan(100);
@@ -73,13 +81,22 @@ describe('HTTP surface', () => {
 
   it.each([
     ['the demo allows any origin', {}, 'https://anything.example', true],
-    ['CORS_ORIGINS allows a listed origin', { CORS_ORIGINS: 'https://app.example, https://admin.example' }, 'https://admin.example', true],
+    [
+      'CORS_ORIGINS allows a listed origin',
+      { CORS_ORIGINS: 'https://app.example, https://admin.example' },
+      'https://admin.example',
+      true,
+    ],
     ['CORS_ORIGINS refuses an unlisted origin', { CORS_ORIGINS: 'https://app.example' }, 'https://evil.example', false],
     ['production allows none by default', PRODUCTION, 'https://app.example', false],
   ])('CORS preflight with Authorization: %s', async (_name, env, origin, allowed) => {
     const response = await gateway(env).yoga.fetch('http://gw/graphql', {
       method: 'OPTIONS',
-      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      },
     });
     const allowOrigin = response.headers.get('access-control-allow-origin');
     if (allowed) {
@@ -156,7 +173,13 @@ describe('npm start (src/main.ts)', () => {
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       await new Promise((r) => setTimeout(r, 100));
-      await expect(fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' })).rejects.toThrow();
+      await expect(
+        fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"query":"{ __typename }"}',
+        }),
+      ).rejects.toThrow();
       const response = await inFlight;
       expect(response.status).toBe(200);
       expect(((await response.json()) as { data: unknown }).data).toEqual({ calls: { totalCount: 2500 } });

@@ -12,7 +12,10 @@ describe('OpenTelemetry tracing', () => {
   beforeAll(async () => {
     // Each test file runs in its own worker, so this global provider stays in this file.
     trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
-    gw = await startTestGateway({ simulator: { faults: (_r, i) => (i === 0 ? { kind: 'respond', status: 503, body: '{}' } : undefined) }, upstream: { retryBaseMs: 5 } });
+    gw = await startTestGateway({
+      simulator: { faults: (_r, i) => (i === 0 ? { kind: 'respond', status: 503, body: '{}' } : undefined) },
+      upstream: { retryBaseMs: 5 },
+    });
   });
   afterAll(async () => {
     await gw.close();
@@ -25,9 +28,15 @@ describe('OpenTelemetry tracing', () => {
     const spans = exporter.getFinishedSpans();
     const operation = spans.find((s) => s.name === 'graphql CallIdsPage')!;
     expect(operation).toBeDefined();
-    expect(operation.attributes).toMatchObject({ 'graphql.operation.name': 'CallIdsPage', 'graphql.operation.type': 'query', 'http.response.status_code': 200 });
+    expect(operation.attributes).toMatchObject({
+      'graphql.operation.name': 'CallIdsPage',
+      'graphql.operation.type': 'query',
+      'http.response.status_code': 200,
+    });
     const upstream = spans.filter((s) => s.name === 'GET /user/calls');
-    expect(upstream.map((s) => [s.attributes['calls_gateway.attempt'], s.attributes['http.response.status_code']])).toEqual([
+    expect(
+      upstream.map((s) => [s.attributes['calls_gateway.attempt'], s.attributes['http.response.status_code']]),
+    ).toEqual([
       [0, 503],
       [1, 200],
     ]);
@@ -50,7 +59,9 @@ describe('OpenTelemetry tracing', () => {
 
   it('is off unless the OTEL_* variables ask for it', async () => {
     expect(await startTracing({})).toBeNull();
-    expect(await startTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_SDK_DISABLED: 'true' })).toBeNull();
+    expect(
+      await startTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_SDK_DISABLED: 'true' }),
+    ).toBeNull();
     expect(await startTracing({ OTEL_TRACES_EXPORTER: 'none' })).toBeNull();
   });
 });

@@ -10,14 +10,23 @@ const hashOf = (document: { __meta__?: { hash?: string } }) => document.__meta__
 describe('trusted documents (TRUSTED_DOCUMENTS)', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway({ config: { trustedDocuments: loadConfig({ TRUSTED_DOCUMENTS: MANIFEST }).trustedDocuments } });
+    gw = await startTestGateway({
+      config: { trustedDocuments: loadConfig({ TRUSTED_DOCUMENTS: MANIFEST }).trustedDocuments },
+    });
   });
   afterAll(() => gw.close());
 
   const post = (body: unknown) =>
     gw.gateway
-      .fetch('http://gw/graphql', { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer demo-token' }, body: JSON.stringify(body) })
-      .then(async (r) => ({ status: r.status, body: (await r.json()) as { data?: unknown; errors?: { extensions?: { code?: string } }[] } }));
+      .fetch('http://gw/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer demo-token' },
+        body: JSON.stringify(body),
+      })
+      .then(async (r) => ({
+        status: r.status,
+        body: (await r.json()) as { data?: unknown; errors?: { extensions?: { code?: string } }[] },
+      }));
 
   it('the codegen manifest holds every example operation by its SHA-256 hash', () => {
     const manifest = JSON.parse(readFileSync(MANIFEST, 'utf8')) as Record<string, string>;
@@ -30,7 +39,9 @@ describe('trusted documents (TRUSTED_DOCUMENTS)', () => {
     const byId = await post({ documentId: hash, variables: { filter: { status: 'FAILED' } } });
     expect(byId.body.errors).toBeUndefined();
     expect(byId.body.data).toEqual({ calls: { totalCount: expect.any(Number) } });
-    const byExtension = await post({ extensions: { persistedQuery: { version: 1, sha256Hash: hash.replace(/^sha256:/, '') } } });
+    const byExtension = await post({
+      extensions: { persistedQuery: { version: 1, sha256Hash: hash.replace(/^sha256:/, '') } },
+    });
     expect(byExtension.body.data).toEqual({ calls: { totalCount: 2500 } });
   });
 

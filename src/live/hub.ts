@@ -404,7 +404,12 @@ export class LiveHub {
   async hint(token: string, callId: number): Promise<HintOutcome> {
     const key = keyId(token);
     const { client, normalize, store } = this.options;
-    const answer = await client.getCall(callId, { token, key, priority: 'interactive', onAttempt: this.options.onAttempt });
+    const answer = await client.getCall(callId, {
+      token,
+      key,
+      priority: 'interactive',
+      onAttempt: this.options.onAttempt,
+    });
     if (answer === null) return { outcome: 'not-found' };
     const record = unwrapCallRecord(answer.body);
     const call = normalizeCall(record, normalize, []);

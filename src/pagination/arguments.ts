@@ -25,7 +25,10 @@ export interface SizeLimits {
  * are the rows the cursors leave (the first row after `after`, the row of `before`), and `by` says
  * whether `first` or `last` cut them: the Relay spec's HasPreviousPage/HasNextPage (§4.4) read those.
  */
-export type RowRange = ({ kind: 'range'; start: number; size: number } | { kind: 'tail'; size: number; minStart: number }) & {
+export type RowRange = (
+  | { kind: 'range'; start: number; size: number }
+  | { kind: 'tail'; size: number; minStart: number }
+) & {
   lower?: number;
   upper?: number | null;
   by?: 'first' | 'last';
@@ -33,7 +36,9 @@ export type RowRange = ({ kind: 'range'; start: number; size: number } | { kind:
 
 function checkSize(name: 'first' | 'last', value: number, limits: SizeLimits): number {
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new BadUserInputError(`Argument "${name}" must be a non-negative integer.`, { details: { argumentName: name } });
+    throw new BadUserInputError(`Argument "${name}" must be a non-negative integer.`, {
+      details: { argumentName: name },
+    });
   }
   if (value > limits.maxSize) {
     throw new BadUserInputError(`Argument "${name}" must not exceed ${limits.maxSize}.`, {

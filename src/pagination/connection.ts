@@ -53,11 +53,18 @@ export function sameList<T>(a: FetchedPage<T>, b: FetchedPage<T>): boolean {
 }
 
 /** Rows `[start, start + size)`; an item whose id was already seen is dropped (pages can shift between requests). */
-export function windowRows<T>(pages: readonly FetchedPage<T>[], start: number, size: number, idOf: (item: T) => unknown): WindowRows<T> {
+export function windowRows<T>(
+  pages: readonly FetchedPage<T>[],
+  start: number,
+  size: number,
+  idOf: (item: T) => unknown,
+): WindowRows<T> {
   const rows: { offset: number; item: T }[] = [];
   const seen = new Set<unknown>();
   for (let offset = start; offset < start + size; offset++) {
-    const page = pages.find((p) => offset >= requestStart(p.request) && offset < requestStart(p.request) + p.request.perPage);
+    const page = pages.find(
+      (p) => offset >= requestStart(p.request) && offset < requestStart(p.request) + p.request.perPage,
+    );
     const item = page?.items[offset - requestStart(page.request)];
     if (item === undefined || seen.has(idOf(item))) continue;
     seen.add(idOf(item));

@@ -61,7 +61,9 @@ export function cursorCodec(key: CursorKey): CursorCodec {
   const tag = filterTag(key.filterKey);
   return {
     encode(offset, anchor) {
-      const body = anchor ? `${VERSION}:${offset}:${tag}:${anchor.callId}:${anchor.createdAtMs}` : `cur1:${offset}:${tag}`;
+      const body = anchor
+        ? `${VERSION}:${offset}:${tag}:${anchor.callId}:${anchor.createdAtMs}`
+        : `cur1:${offset}:${tag}`;
       return Buffer.from(`${body}:${macText(body, key.secret)}`).toString('base64url');
     },
     decode: (cursor, argName) => decodeAnchoredCursor(cursor, key, argName).offset,
@@ -93,7 +95,10 @@ function decodeAnchoredCursor(cursor: string, key: CursorKey, argName: string): 
   }
   const version = parts[0];
   if (!((version === 'cur1' && parts.length === 4) || (version === VERSION && parts.length === 6))) {
-    throw new BadUserInputError(`Argument "${argName}" is a cursor of an unsupported version; start again without it.`, details);
+    throw new BadUserInputError(
+      `Argument "${argName}" is a cursor of an unsupported version; start again without it.`,
+      details,
+    );
   }
   const givenMac = parts.at(-1)!;
   const fields = parts.slice(0, -1);
@@ -101,7 +106,9 @@ function decodeAnchoredCursor(cursor: string, key: CursorKey, argName: string): 
   const [, offsetText = '', tag, anchorId, anchorCreated] = fields;
   const expected = mac(body, key.secret);
   const given = Buffer.from(givenMac, 'base64url');
-  const numbersOk = /^(0|[1-9]\d{0,8})$/.test(offsetText) && (anchorId === undefined || (/^[1-9]\d{0,15}$/.test(anchorId) && /^-?\d{1,16}$/.test(anchorCreated ?? '')));
+  const numbersOk =
+    /^(0|[1-9]\d{0,8})$/.test(offsetText) &&
+    (anchorId === undefined || (/^[1-9]\d{0,15}$/.test(anchorId) && /^-?\d{1,16}$/.test(anchorCreated ?? '')));
   // The MAC text too must be exactly what was issued (base64url drops a trailing partial character).
   const exact = given.toString('base64url') === givenMac;
   if (given.length !== expected.length || !timingSafeEqual(given, expected) || !numbersOk || !exact) {
@@ -113,5 +120,8 @@ function decodeAnchoredCursor(cursor: string, key: CursorKey, argName: string): 
       details,
     );
   }
-  return { offset: Number(offsetText), anchor: anchorId === undefined ? null : { callId: Number(anchorId), createdAtMs: Number(anchorCreated) } };
+  return {
+    offset: Number(offsetText),
+    anchor: anchorId === undefined ? null : { callId: Number(anchorId), createdAtMs: Number(anchorCreated) },
+  };
 }

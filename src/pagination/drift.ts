@@ -54,7 +54,7 @@ export function continueAfter(rows: readonly AnchoredRow[], anchor: CursorAnchor
   };
   const next = rows.find(comesAfter);
   // A first row already after the anchor means the anchor's place lies before the searched rows.
-  if (!next || next === rows[0] && rows[0]!.offset > 0 && !rows.some((row) => !comesAfter(row))) {
+  if (!next || (next === rows[0] && rows[0]!.offset > 0 && !rows.some((row) => !comesAfter(row)))) {
     return { start: planned, status: 'ANCHOR_NOT_FOUND', shift: 0 };
   }
   return { start: next.offset, status: 'ANCHOR_DELETED', shift: next.offset - planned };

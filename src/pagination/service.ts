@@ -48,7 +48,12 @@ const MAX_ROUNDS = 4;
  * with the fewest requests (read-ahead: aligned full pages when no dearer). A page served smaller than
  * asked (a capped `per_page`) leaves rows missing, which the next round plans again at the new size.
  */
-async function readWindow<T>(source: PageSource<T>, start: number, size: number, options: ReadOptions): Promise<WindowRead<T>> {
+async function readWindow<T>(
+  source: PageSource<T>,
+  start: number,
+  size: number,
+  options: ReadOptions,
+): Promise<WindowRead<T>> {
   let pages = [...(await source.known(start, size))];
   const plan = options.readAhead ? readAheadPlan : planWindow;
   for (let round = 0; round < MAX_ROUNDS; round++) {
@@ -99,13 +104,19 @@ export interface ConnectionPage<T> {
 }
 
 /** A page of a Relay connection: Relay arguments (already turned into a row range) in, rows out. */
-export async function readConnection<T extends Item>(source: PageSource<T>, query: ConnectionQuery): Promise<ConnectionPage<T>> {
+export async function readConnection<T extends Item>(
+  source: PageSource<T>,
+  query: ConnectionQuery,
+): Promise<ConnectionPage<T>> {
   const { range, needRows, needTotal } = query;
   // Whether a page read said neither `total` nor `last_page` (the `{ data }`-only dialect): then a
   // one-row probe cannot tell the length either, and is not worth a request.
   let untold = false;
   const rowsOf = async (from: number, count: number, priority: Priority): Promise<WindowRows<T>> => {
-    const { pages } = await readWindow(source, from, count, { priority, readAhead: query.readAhead || priority === 'bulk' });
+    const { pages } = await readWindow(source, from, count, {
+      priority,
+      readAhead: query.readAhead || priority === 'bulk',
+    });
     untold ||= pages.some((page) => page.total === null && page.lastPage === null);
     return windowRows(pages, from, count, idOf);
   };
@@ -151,7 +162,10 @@ export async function readConnection<T extends Item>(source: PageSource<T>, quer
       drift = continueAfter(around.rows, query.anchor, expected);
     }
     first = drift.start;
-    window = { rows: around.rows.filter((row) => row.offset >= first && row.offset < first + size), total: around.total };
+    window = {
+      rows: around.rows.filter((row) => row.offset >= first && row.offset < first + size),
+      total: around.total,
+    };
   } else if (needRows && size > 0 && (range.kind === 'range' || total !== null)) {
     window = await rowsOf(start, size, 'interactive');
   }
@@ -174,7 +188,15 @@ export async function readConnection<T extends Item>(source: PageSource<T>, quer
     hasPreviousPage: range.by === 'last' ? first > (range.lower ?? 0) : first > 0,
     // Paging with `first`, a next page exists only before `before` (MUST); paging with `last` the server
     // may say whether rows follow, which it knows (the row of `before` at least).
-    hasNextPage: !ended && (range.by === 'last' ? (total !== null ? end < total : upper !== null) : upper !== null ? end < upper : moreInList),
+    hasNextPage:
+      !ended &&
+      (range.by === 'last'
+        ? total !== null
+          ? end < total
+          : upper !== null
+        : upper !== null
+          ? end < upper
+          : moreInList),
   };
 }
 

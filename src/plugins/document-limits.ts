@@ -5,12 +5,7 @@
  * which one; the values are ../shared/docs/reliability.md §1's (config.ts `FIXED.limits`).
  */
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import {
-  GraphQLError,
-  Kind,
-  type OperationDefinitionNode,
-  type ValidationRule,
-} from 'graphql';
+import { GraphQLError, Kind, type OperationDefinitionNode, type ValidationRule } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 
 export interface QueryLimits {
@@ -75,11 +70,13 @@ function maxRootFieldsRule(max: number): ValidationRule {
         }
       };
       visit(node.selectionSet.selections, new Set());
-      if (names.size > max) context.reportError(limitError('rootFields', `The operation selects ${names.size} root fields; at most ${max} are allowed.`));
+      if (names.size > max)
+        context.reportError(
+          limitError('rootFields', `The operation selects ${names.size} root fields; at most ${max} are allowed.`),
+        );
     },
   });
 }
-
 
 /**
  * Operation Type Existence (graphql-spec#955, in the spec draft; graphql-js 17 ships it as
@@ -148,9 +145,12 @@ export function useDocumentLimits(limits: QueryLimits, hideSuggestions: boolean)
       onParams({ params }) {
         const length = params.query?.length ?? 0;
         if (length > limits.maxQueryLength) {
-          throw createGraphQLError(`The document has ${length} characters; at most ${limits.maxQueryLength} are allowed.`, {
-            extensions: { code: 'QUERY_LIMIT_EXCEEDED', limit: 'length', http: { status: 400 } },
-          });
+          throw createGraphQLError(
+            `The document has ${length} characters; at most ${limits.maxQueryLength} are allowed.`,
+            {
+              extensions: { code: 'QUERY_LIMIT_EXCEEDED', limit: 'length', http: { status: 400 } },
+            },
+          );
         }
       },
     },

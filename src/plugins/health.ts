@@ -40,7 +40,9 @@ export function useHealthEndpoints({ client, shared, clock, logger }: HealthOpti
     if (!cached || clock.now() - cached.at > PROBE_TTL_MS) {
       const state = upstreamState(await client.probe());
       if (state === 'upstream path not found' && cached?.state !== state) {
-        logger.warn('the upstream answers 404 for its list path: check UPSTREAM_BASE_URL (e.g. https://app.famulor.de/api)');
+        logger.warn(
+          'the upstream answers 404 for its list path: check UPSTREAM_BASE_URL (e.g. https://app.famulor.de/api)',
+        );
       }
       cached = { at: clock.now(), state };
     }

@@ -49,7 +49,9 @@ export function useRequestBodyLimit(maxBytes: number): Plugin {
         try {
           return JSON.parse(text);
         } catch {
-          throw createGraphQLError('The POST body is not valid JSON.', { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
+          throw createGraphQLError('The POST body is not valid JSON.', {
+            extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+          });
         }
       });
     },

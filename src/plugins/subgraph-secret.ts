@@ -10,7 +10,11 @@ export function useSubgraphSecret(secret: string): Plugin {
       if (given.length === expected.length && timingSafeEqual(given, expected)) return;
       endResponse(
         new fetchAPI.Response(
-          JSON.stringify({ errors: [{ message: 'This endpoint is for the federation router only.', extensions: { code: 'UNAUTHENTICATED' } }] }),
+          JSON.stringify({
+            errors: [
+              { message: 'This endpoint is for the federation router only.', extensions: { code: 'UNAUTHENTICATED' } },
+            ],
+          }),
           { status: 401, headers: { 'content-type': 'application/json', 'cache-control': 'private, no-store' } },
         ),
       );

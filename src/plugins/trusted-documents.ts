@@ -18,9 +18,18 @@ export function useTrustedDocuments(manifest: Record<string, string>): Plugin {
     // GraphQL Code Generator writes `sha256:<hex>` keys; clients may send the bare hex.
     getPersistedOperation: (id) => manifest[id] ?? manifest[`sha256:${id}`] ?? null,
     customErrors: {
-      notFound: { message: 'This document is not among the trusted documents.', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND', http: { status: 400 } } },
-      persistedQueryOnly: { message: 'Only trusted documents may run here: send a documentId.', extensions: { code: 'PERSISTED_QUERY_ONLY', http: { status: 400 } } },
-      keyNotFound: { message: 'Send a documentId naming a trusted document.', extensions: { code: 'PERSISTED_QUERY_ONLY', http: { status: 400 } } },
+      notFound: {
+        message: 'This document is not among the trusted documents.',
+        extensions: { code: 'PERSISTED_QUERY_NOT_FOUND', http: { status: 400 } },
+      },
+      persistedQueryOnly: {
+        message: 'Only trusted documents may run here: send a documentId.',
+        extensions: { code: 'PERSISTED_QUERY_ONLY', http: { status: 400 } },
+      },
+      keyNotFound: {
+        message: 'Send a documentId naming a trusted document.',
+        extensions: { code: 'PERSISTED_QUERY_ONLY', http: { status: 400 } },
+      },
     },
   }) as Plugin;
 }

@@ -17,7 +17,10 @@ export function useUpstreamExtension(): Plugin<GatewayContext> {
           if (Symbol.asyncIterator in result) return;
           setResult({
             ...result,
-            extensions: { ...result.extensions, upstream: { requests: usage.requests, cacheHits: usage.cacheHits, queuedMs: Math.round(usage.queuedMs) } },
+            extensions: {
+              ...result.extensions,
+              upstream: { requests: usage.requests, cacheHits: usage.cacheHits, queuedMs: Math.round(usage.queuedMs) },
+            },
           });
         },
       };

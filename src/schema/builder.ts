@@ -29,19 +29,31 @@ export const builder = new SchemaBuilder<{
   defaultFieldNullability: false,
   relay: {
     cursorType: 'String',
-    edgesFieldOptions: { nullable: { list: false, items: false }, description: 'The items of this page, in list order.' },
+    edgesFieldOptions: {
+      nullable: { list: false, items: false },
+      description: 'The items of this page, in list order.',
+    },
     nodeFieldOptions: { nullable: false, description: 'The item.' },
     cursorFieldOptions: { description: 'Opaque cursor of this item; pass it as `after` or `before`.' },
-    pageInfoFieldOptions: { description: 'Whether more items exist before and after this page, and the cursors at its ends.' },
+    pageInfoFieldOptions: {
+      description: 'Whether more items exist before and after this page, and the cursors at its ends.',
+    },
     hasNextPageFieldOptions: { description: 'True when items exist after this page (exact: from the list total).' },
     hasPreviousPageFieldOptions: { description: 'True when items exist before this page.' },
     startCursorFieldOptions: { description: 'Cursor of the first item of this page; null when the page is empty.' },
     endCursorFieldOptions: { description: 'Cursor of the last item of this page; null when the page is empty.' },
-    firstArgOptions: { description: 'Return at most this many items from the start (after `after`); 0 to the configured maximum (default 100).' },
+    firstArgOptions: {
+      description:
+        'Return at most this many items from the start (after `after`); 0 to the configured maximum (default 100).',
+    },
     afterArgOptions: { description: 'Start after the item with this cursor.' },
-    lastArgOptions: { description: 'Return at most this many items from the end (before `before`); cannot be combined with `first`.' },
+    lastArgOptions: {
+      description: 'Return at most this many items from the end (before `before`); cannot be combined with `first`.',
+    },
     beforeArgOptions: { description: 'End before the item with this cursor.' },
-    nodeTypeOptions: { description: 'An object with a globally unique, opaque `id` (Relay Global Object Identification spec).' },
+    nodeTypeOptions: {
+      description: 'An object with a globally unique, opaque `id` (Relay Global Object Identification spec).',
+    },
     // Other subgraphs of a supergraph commonly define PageInfo too.
     pageInfoTypeOptions: {
       description: 'Where a page of a connection stands in the whole list (Relay Cursor Connections spec §5).',

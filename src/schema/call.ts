@@ -15,7 +15,8 @@ import { selectedFieldNames } from './selection.js';
 import { TranscriptSegmentRef } from './transcript.js';
 
 export const CallStatusEnum = builder.enumType('CallStatus', {
-  description: 'Where a call stands. The upstream spells these in lower case with `-` or `_` (e.g. `in-progress`, `no-answer`).',
+  description:
+    'Where a call stands. The upstream spells these in lower case with `-` or `_` (e.g. `in-progress`, `no-answer`).',
   values: {
     INITIATED: { description: 'Created, not dialled yet (upstream `initiated`).' },
     RINGING: { description: 'Dialling (upstream `ringing`).' },
@@ -53,16 +54,36 @@ export const AnsweredByEnum = builder.enumType('AnsweredBy', {
 export const CallFilterInput = builder.inputType('CallFilter', {
   description: 'Narrows `calls` with the filters the upstream supports. All fields are combined with AND.',
   fields: (t) => ({
-    status: t.field({ type: CallStatusEnum, required: false, description: 'Only calls with this status (UNKNOWN is refused).' }),
-    type: t.field({ type: CallTypeEnum, required: false, description: 'Only calls of this type (UNKNOWN is refused).' }),
+    status: t.field({
+      type: CallStatusEnum,
+      required: false,
+      description: 'Only calls with this status (UNKNOWN is refused).',
+    }),
+    type: t.field({
+      type: CallTypeEnum,
+      required: false,
+      description: 'Only calls of this type (UNKNOWN is refused).',
+    }),
     phoneNumber: t.string({
       required: false,
-      description: "Only calls whose client phone number matches this (as the upstream matches it), e.g. `+4915123456789`.",
+      description:
+        'Only calls whose client phone number matches this (as the upstream matches it), e.g. `+4915123456789`.',
     }),
-    assistantId: t.int({ required: false, description: 'Only calls handled by this assistant (upstream assistant id).' }),
+    assistantId: t.int({
+      required: false,
+      description: 'Only calls handled by this assistant (upstream assistant id).',
+    }),
     campaignId: t.int({ required: false, description: 'Only calls of this campaign (upstream campaign id).' }),
-    dateFrom: t.field({ type: 'Date', required: false, description: 'Only calls created on or after this day (upstream `date_from`).' }),
-    dateTo: t.field({ type: 'Date', required: false, description: 'Only calls created on or before this day (upstream `date_to`).' }),
+    dateFrom: t.field({
+      type: 'Date',
+      required: false,
+      description: 'Only calls created on or after this day (upstream `date_from`).',
+    }),
+    dateTo: t.field({
+      type: 'Date',
+      required: false,
+      description: 'Only calls created on or before this day (upstream `date_to`).',
+    }),
   }),
 });
 
@@ -97,7 +118,9 @@ builder.node(CallRef, {
         'The id of the call in the upstream API (`GET /user/calls/{id}`); what webhooks and other systems store. Null, with UPSTREAM_BAD_RESPONSE, for an id above 2,147,483,647 (GraphQL Int); `id` works for any call.',
       resolve: (call) => {
         if (call.callId > MAX_INT) {
-          throw new UpstreamBadResponseError(`The call id is larger than GraphQL's Int allows (${MAX_INT}); use \`id\` for this call.`);
+          throw new UpstreamBadResponseError(
+            `The call id is larger than GraphQL's Int allows (${MAX_INT}); use \`id\` for this call.`,
+          );
         }
         return call.callId;
       },
@@ -135,7 +158,8 @@ builder.node(CallRef, {
     }),
     transcriptText: t.exposeString('transcriptText', {
       nullable: true,
-      description: 'The whole conversation as text, one `Bot: …`/`Human: …` line per segment (string transcripts as sent); null when there is none.',
+      description:
+        'The whole conversation as text, one `Bot: …`/`Human: …` line per segment (string transcripts as sent); null when there is none.',
     }),
     variables: t.expose('variables', {
       type: 'JSON',
@@ -160,7 +184,8 @@ builder.node(CallRef, {
     carrierCostDecimal: t.field({
       type: 'Decimal',
       nullable: true,
-      description: 'Telephony cost of the call, exactly as the upstream sent it (e.g. `"0.02500000"`); null when not billed (yet).',
+      description:
+        'Telephony cost of the call, exactly as the upstream sent it (e.g. `"0.02500000"`); null when not billed (yet).',
       resolve: (call) => checked(call.carrierCost),
     }),
     totalCost: t.float({
@@ -172,7 +197,8 @@ builder.node(CallRef, {
     totalCostDecimal: t.field({
       type: 'Decimal',
       nullable: true,
-      description: 'Total cost of the call, exactly as the upstream sent it (e.g. `"0.08000000"`); sums of these add up to `callStats.totalCost`.',
+      description:
+        'Total cost of the call, exactly as the upstream sent it (e.g. `"0.08000000"`); sums of these add up to `callStats.totalCost`.',
       resolve: (call) => checked(call.totalCost),
     }),
     answeredBy: t.field({
@@ -204,7 +230,13 @@ interface CallConnectionShape {
  * alone costs one `per_page=1` request, or none when a cached page of the list says it.
  */
 async function resolveCalls(
-  args: { filter?: Parameters<typeof filterQuery>[0]; first?: number | null; after?: string | null; last?: number | null; before?: string | null },
+  args: {
+    filter?: Parameters<typeof filterQuery>[0];
+    first?: number | null;
+    after?: string | null;
+    last?: number | null;
+    before?: string | null;
+  },
   context: GatewayContext,
   info: GraphQLResolveInfo,
 ): Promise<CallConnectionShape> {
@@ -212,7 +244,9 @@ async function resolveCalls(
   const cursors = cursorCodec({ filterKey: filter, secret: context.cursorSecret });
   // `after` is decoded once: its offset for the range, its anchor for the drift check.
   const after = args.after == null ? null : cursors.decodeAnchored(args.after, 'after');
-  const range = rowRangeForArgs(args, context.pageSizes, (cursor, name) => (name === 'after' && after ? after.offset : cursors.decode(cursor, name)));
+  const range = rowRangeForArgs(args, context.pageSizes, (cursor, name) =>
+    name === 'after' && after ? after.offset : cursors.decode(cursor, name),
+  );
   const selected = selectedFieldNames(info);
   const needRows = selected.has('edges') || selected.has('pageInfo');
   const page = await readConnection(context.loaders.list(filter), {
@@ -253,7 +287,9 @@ builder.asEntity(CallRef, {
   resolveReference: async (reference, context) => {
     if ('callId' in reference && reference.callId != null) {
       if (!Number.isSafeInteger(reference.callId) || reference.callId < 1) {
-        throw new BadUserInputError('A Call reference needs a positive integer "callId".', { details: { argumentName: 'representations' } });
+        throw new BadUserInputError('A Call reference needs a positive integer "callId".', {
+          details: { argumentName: 'representations' },
+        });
       }
       return context.loaders.call.load(reference.callId);
     }
@@ -277,17 +313,29 @@ const DriftStatusEnum = builder.enumType('DriftStatus', {
   description: 'What the gateway found where the `after` cursor said the previous page ended.',
   values: {
     CLEAN: { description: 'The list did not move: the page starts where the cursor said.' },
-    SHIFTED: { description: 'Calls were inserted or deleted before the cursor; the page starts right after its call, wherever that is now.' },
-    ANCHOR_DELETED: { description: "The cursor's call was deleted; the page starts at the first call the list order puts after it." },
-    ANCHOR_NOT_FOUND: { description: "The cursor's call was not within DRIFT_SEARCH_ROWS of its place; the page starts where the cursor said." },
+    SHIFTED: {
+      description:
+        'Calls were inserted or deleted before the cursor; the page starts right after its call, wherever that is now.',
+    },
+    ANCHOR_DELETED: {
+      description: "The cursor's call was deleted; the page starts at the first call the list order puts after it.",
+    },
+    ANCHOR_NOT_FOUND: {
+      description:
+        "The cursor's call was not within DRIFT_SEARCH_ROWS of its place; the page starts where the cursor said.",
+    },
   } as const,
 });
 
 const PageDriftRef = builder.objectRef<Continuation>('PageDrift').implement({
-  description: 'How a page was corrected for calls inserted into or deleted from the list since the previous page (drift-proof pagination).',
+  description:
+    'How a page was corrected for calls inserted into or deleted from the list since the previous page (drift-proof pagination).',
   fields: (t) => ({
     status: t.expose('status', { type: DriftStatusEnum, description: 'What was found.' }),
-    shift: t.exposeInt('shift', { description: 'How many rows the page start moved from what the cursor said (positive: calls were inserted before it).' }),
+    shift: t.exposeInt('shift', {
+      description:
+        'How many rows the page start moved from what the cursor said (positive: calls were inserted before it).',
+    }),
   }),
 });
 
@@ -298,7 +346,10 @@ builder.queryFields((t) => ({
     description: 'One call by its upstream id; null when the upstream has no such call for this API key.',
     args: { callId: t.arg.int({ required: true, description: 'The upstream call id.' }) },
     resolve: (_root, { callId }, context) => {
-      if (callId < 1) throw new BadUserInputError('Argument "callId" must be a positive integer.', { details: { argumentName: 'callId' } });
+      if (callId < 1)
+        throw new BadUserInputError('Argument "callId" must be a positive integer.', {
+          details: { argumentName: 'callId' },
+        });
       return context.loaders.call.load(callId);
     },
   }),
@@ -310,12 +361,17 @@ builder.queryFields((t) => ({
       nullable: true,
       description:
         'Calls of the API key, as a Relay connection in the upstream order. Use `first`/`after` to page forward and `last`/`before` to page back; `first` may change between pages. A cursor only works with the filter it was issued for. Null, with an error, when the page could not be read.',
-      args: { filter: t.arg({ type: CallFilterInput, required: false, description: 'Narrows the list; see CallFilter.' }) },
+      args: {
+        filter: t.arg({ type: CallFilterInput, required: false, description: 'Narrows the list; see CallFilter.' }),
+      },
       // Each requested row costs its selection: the query cost limit grows with first/last.
       // Clamped to the maximum size so an out-of-range `first` gets its own, clearer error.
       complexity: (args, context) => ({
         field: 1,
-        multiplier: Math.min(context.pageSizes.maxSize, Math.max(1, args.first ?? args.last ?? context.pageSizes.defaultSize)),
+        multiplier: Math.min(
+          context.pageSizes.maxSize,
+          Math.max(1, args.first ?? args.last ?? context.pageSizes.defaultSize),
+        ),
       }),
       resolve: (_root, args, context, info) => resolveCalls(args, context, info) as never,
     },

@@ -1,4 +1,11 @@
-import { type FieldNode, getDirectiveValues, GraphQLIncludeDirective, type GraphQLResolveInfo, GraphQLSkipDirective, type SelectionSetNode } from 'graphql';
+import {
+  type FieldNode,
+  getDirectiveValues,
+  GraphQLIncludeDirective,
+  type GraphQLResolveInfo,
+  GraphQLSkipDirective,
+  type SelectionSetNode,
+} from 'graphql';
 
 /**
  * Names of the fields selected directly under the current field, through fragments and inline

@@ -5,7 +5,9 @@ const TranscriptSenderEnum = builder.enumType('TranscriptSender', {
   description: 'Who spoke a transcript segment.',
   values: {
     BOT: { description: 'The voice assistant (upstream `bot`, or an `AI:`/`Assistant:`/`Bot:`/`Agent:` prefix).' },
-    HUMAN: { description: 'The person on the call (upstream `human`, or a `Customer:`/`User:`/`Caller:`/`Kunde:` … prefix).' },
+    HUMAN: {
+      description: 'The person on the call (upstream `human`, or a `Customer:`/`User:`/`Caller:`/`Kunde:` … prefix).',
+    },
     UNKNOWN: { description: 'The upstream did not say, or said something this gateway does not know.' },
   } as const,
 });

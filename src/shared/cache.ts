@@ -165,7 +165,11 @@ export class SharedPageCache implements PageStore {
     if (!this.known.has(key)) return this.local.pages(key, filter);
     if (!this.store.available()) return this.skip('cache.pages', this.local.pages(key, filter));
     return this.store
-      .attempt('cache.pages', (redis) => redis.hgetall(this.listKey(key, filter)), () => null)
+      .attempt(
+        'cache.pages',
+        (redis) => redis.hgetall(this.listKey(key, filter)),
+        () => null,
+      )
       .then(async (index) => (index ? this.merge(key, filter, index, window) : this.local.pages(key, filter)));
   }
 
@@ -226,7 +230,11 @@ export class SharedPageCache implements PageStore {
       return {
         release: () => {
           const commands = this.store.redis as unknown as Record<string, (...args: string[]) => Promise<number>>;
-          void this.store.attempt('cache.lease', () => commands[RELEASE_COMMAND]!(leaseKey, token), () => 0);
+          void this.store.attempt(
+            'cache.lease',
+            () => commands[RELEASE_COMMAND]!(leaseKey, token),
+            () => 0,
+          );
         },
       };
     }
@@ -256,7 +264,11 @@ export class SharedPageCache implements PageStore {
     if (local || !this.known.has(key)) return local;
     if (!this.store.available()) return this.skip('cache.call', undefined);
     return this.store
-      .attempt('cache.call', (redis) => redis.get(this.callKey(key, callId)), () => null)
+      .attempt(
+        'cache.call',
+        (redis) => redis.get(this.callKey(key, callId)),
+        () => null,
+      )
       .then((stored) => {
         if (stored === null) return undefined;
         const split = stored.indexOf('\n');
@@ -318,7 +330,11 @@ export class SharedPageCache implements PageStore {
     const wanted = chosen.filter((c) => c.meta && overlaps(c.meta));
     if (wanted.length > 0) {
       const keys = wanted.map((c) => c.meta!.body);
-      const bodies = await this.store.attempt('cache.pages', (redis) => redis.mget(...keys), () => null);
+      const bodies = await this.store.attempt(
+        'cache.pages',
+        (redis) => redis.mget(...keys),
+        () => null,
+      );
       wanted.forEach((candidate, i) => {
         const body = bodies?.[i];
         if (body) candidate.page = this.page(key, filter, candidate.meta!, body)?.page;
@@ -330,7 +346,11 @@ export class SharedPageCache implements PageStore {
 
   /** A page another process read, by its index entry: normalised and kept here too; null when it is gone. */
   private async load(key: string, filter: string, meta: PageMeta): Promise<Served | null> {
-    const body = await this.store.attempt('cache.pages', (redis) => redis.get(meta.body), () => null);
+    const body = await this.store.attempt(
+      'cache.pages',
+      (redis) => redis.get(meta.body),
+      () => null,
+    );
     return body ? this.page(key, filter, meta, body) : null;
   }
 

@@ -456,7 +456,13 @@ function generateCall(rng: Random, catalog: SimCatalog, id: number, createdAt: D
   const assistant = campaign
     ? (catalog.assistants.find((a) => a.id === campaign.assistantId) ?? rng.pick(catalog.assistants))
     : rng.pick(catalog.assistants);
-  const type = campaign ? 'outbound' : rng.weighted([['inbound', 5], ['outbound', 3], ['web', 2]] as const);
+  const type = campaign
+    ? 'outbound'
+    : rng.weighted([
+        ['inbound', 5],
+        ['outbound', 3],
+        ['web', 2],
+      ] as const);
   const status = rng.weighted(STATUS_WEIGHTS);
   const newDialect = rng.chance(0.5);
   const connected = CONNECTED_STATUSES.has(status);
@@ -508,9 +514,21 @@ function generateCall(rng: Random, catalog: SimCatalog, id: number, createdAt: D
   else if (connected) {
     answeredBy =
       type === 'inbound'
-        ? rng.weighted([['human', 85], [null, 15]] as const)
-        : rng.weighted([['human', 70], ['machine', 12], ['unknown', 8], [null, 10]] as const);
-  } else answeredBy = rng.weighted([[null, 6], ['unknown', 4]] as const);
+        ? rng.weighted([
+            ['human', 85],
+            [null, 15],
+          ] as const)
+        : rng.weighted([
+            ['human', 70],
+            ['machine', 12],
+            ['unknown', 8],
+            [null, 10],
+          ] as const);
+  } else
+    answeredBy = rng.weighted([
+      [null, 6],
+      ['unknown', 4],
+    ] as const);
   if (!newDialect && answeredBy === null && rng.chance(0.5)) answeredBy = 'unknown';
 
   let recordingUrl: string | null = null;

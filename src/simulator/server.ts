@@ -190,12 +190,19 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
     if (fault?.kind === 'drip') {
       response.writeHead(200, { 'content-type': 'application/json' });
-      const drip = setInterval(() => (response.destroyed ? clearInterval(drip) : response.write(' ')), fault.intervalMs);
+      const drip = setInterval(
+        () => (response.destroyed ? clearInterval(drip) : response.write(' ')),
+        fault.intervalMs,
+      );
       response.on('close', () => clearInterval(drip));
       return;
     }
     if (fault?.kind === 'respond') {
-      send(request, response, { status: fault.status, headers: { 'content-type': 'application/json', ...fault.headers }, body: fault.body ?? '' });
+      send(request, response, {
+        status: fault.status,
+        headers: { 'content-type': 'application/json', ...fault.headers },
+        body: fault.body ?? '',
+      });
       return;
     }
 

@@ -199,7 +199,8 @@ export class KeyBudget {
     if (index === -1) return;
     if (said.limit < this.limits[index]!) this.limits[index] = said.limit;
     if (said.remaining === null) return;
-    if (said.remaining === 0 && said.resetAtMs !== null) this.blockedUntil = Math.max(this.blockedUntil, said.resetAtMs);
+    if (said.remaining === 0 && said.resetAtMs !== null)
+      this.blockedUntil = Math.max(this.blockedUntil, said.resetAtMs);
     this.prune(now);
     const span = this.windows[index]!.windowMs + this.marginMs;
     const used = this.inFlight + this.stamps.length - this.firstAfter(this.stamps, this.head, now - span);

@@ -133,7 +133,13 @@ export class PageCache implements PageStore {
   }
 
   stats(): PageCacheStats {
-    return { hits: this.hits, misses: this.misses, bytes: this.entries.calculatedSize, entries: this.entries.size, keysSeen: this.seen.size };
+    return {
+      hits: this.hits,
+      misses: this.misses,
+      bytes: this.entries.calculatedSize,
+      entries: this.entries.size,
+      keysSeen: this.seen.size,
+    };
   }
 
   /** Fresh pages of `key`'s list under `filter`, newest first. */
@@ -171,7 +177,8 @@ export class PageCache implements PageStore {
     if (now <= oldest) return;
     const entryKey = listKey(key, filter);
     const previous = this.entries.get(entryKey);
-    const same = (p: StoredPage) => p.page.request.perPage === page.request.perPage && p.page.request.page === page.request.page;
+    const same = (p: StoredPage) =>
+      p.page.request.perPage === page.request.perPage && p.page.request.page === page.request.page;
     // Pages of an older version of the list (another total) go: mixed with this one they would repeat or
     // skip calls.
     const keep = (p: StoredPage) => p.at > oldest && !same(p) && sameList(p.page, page);

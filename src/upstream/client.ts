@@ -12,7 +12,14 @@ import { context, type Span, SpanKind, SpanStatusCode, trace } from '@openteleme
 import { Pool, errors as undiciErrors } from 'undici';
 import { type Clock, systemClock } from '../clock.js';
 import { parseRetryAfter, type RateLimitHeaders, readRateLimitHeaders } from './budget.js';
-import { backoffMs, type BreakerOptions, type BreakerState, CircuitBreaker, RetryBudget, type RetryBudgetOptions } from './resilience.js';
+import {
+  backoffMs,
+  type BreakerOptions,
+  type BreakerState,
+  CircuitBreaker,
+  RetryBudget,
+  type RetryBudgetOptions,
+} from './resilience.js';
 import {
   type Permit,
   type Priority,
@@ -178,7 +185,9 @@ function redirectError(status: number, location: string | undefined, origin: str
       `The upstream API answered with a redirect (HTTP ${status}) to another address on the same host, which the gateway does not follow: set UPSTREAM_BASE_URL to the address it redirects to (its https:// form, say).`,
     );
   }
-  return new UpstreamBadResponseError(`The upstream API answered with a redirect (HTTP ${status}) to another host, which the gateway never follows.`);
+  return new UpstreamBadResponseError(
+    `The upstream API answered with a redirect (HTTP ${status}) to another host, which the gateway never follows.`,
+  );
 }
 
 function statusError(
@@ -217,7 +226,9 @@ function statusError(
 function transportError(error: unknown, timedOut: boolean, cancelled: boolean): GatewayError {
   if (error instanceof GatewayError) return error;
   if (cancelled && !timedOut) {
-    return new UpstreamUnavailableError('The request was cancelled before the upstream API answered.', { cause: error });
+    return new UpstreamUnavailableError('The request was cancelled before the upstream API answered.', {
+      cause: error,
+    });
   }
   if (
     timedOut ||
@@ -237,13 +248,19 @@ function transportError(error: unknown, timedOut: boolean, cancelled: boolean): 
 function isRetryable(error: GatewayError, status: number | null): boolean {
   if (error instanceof UpstreamRateLimitedError) return true;
   if (status !== null) return status === 502 || status === 503 || status === 504;
-  return error instanceof UpstreamTimeoutError || (error instanceof UpstreamUnavailableError && !/cancelled/.test(error.message));
+  return (
+    error instanceof UpstreamTimeoutError ||
+    (error instanceof UpstreamUnavailableError && !/cancelled/.test(error.message))
+  );
 }
 
 /** What the breaker counts as the upstream failing: 5xx, timeouts and network errors. */
 function isUpstreamFailure(error: GatewayError, status: number | null): boolean {
   if (status !== null) return status >= 500;
-  return error instanceof UpstreamTimeoutError || (error instanceof UpstreamUnavailableError && !/cancelled/.test(error.message));
+  return (
+    error instanceof UpstreamTimeoutError ||
+    (error instanceof UpstreamUnavailableError && !/cancelled/.test(error.message))
+  );
 }
 
 function sleep(clock: Clock, ms: number, signal: AbortSignal | undefined): Promise<void> {
@@ -289,7 +306,8 @@ function attemptSignal(clock: Clock, ms: number, caller: AbortSignal | undefined
 /** Splits `https://host:port/api/` into the origin and a base path without trailing slash. */
 export function splitBaseUrl(baseUrl: string): { origin: string; basePath: string } {
   const url = new URL(baseUrl);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError('the upstream base URL must be http or https');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new TypeError('the upstream base URL must be http or https');
   if (url.search || url.hash || url.username || url.password) {
     throw new TypeError('the upstream base URL must not carry a query, fragment or credentials');
   }
@@ -352,12 +370,20 @@ export function createUpstreamClient(
     if (status < 200 || status >= 300) {
       // A 422 or a redirect means the gateway and the upstream disagree: worth an operator's look, with
       // nothing but what scrubUpstreamText keeps of the upstream's words.
-      if (status === 422) hooks.warn?.({ status, refused: refusedParameters(body) }, 'the upstream refused parameters the gateway accepted');
-      if (status >= 300 && status < 400) hooks.warn?.({ status }, 'the upstream answered with a redirect, which is never followed');
+      if (status === 422)
+        hooks.warn?.(
+          { status, refused: refusedParameters(body) },
+          'the upstream refused parameters the gateway accepted',
+        );
+      if (status >= 300 && status < 400)
+        hooks.warn?.({ status }, 'the upstream answered with a redirect, which is never followed');
       throw Object.assign(statusError(status, response.headers, body, clock.now(), origin), { status, said });
     }
     if (!isJson) {
-      throw Object.assign(new UpstreamBadResponseError('The upstream API answered with something that is not JSON.'), { status, said });
+      throw Object.assign(new UpstreamBadResponseError('The upstream API answered with something that is not JSON.'), {
+        status,
+        said,
+      });
     }
     return { status, said, answer: { body, bytes: text.length } };
   }
@@ -374,7 +400,11 @@ export function createUpstreamClient(
     }
   }
 
-  async function getJson(path: string, request: RequestOptions, allowNotFound: boolean): Promise<UpstreamAnswer | null> {
+  async function getJson(
+    path: string,
+    request: RequestOptions,
+    allowNotFound: boolean,
+  ): Promise<UpstreamAnswer | null> {
     const deadlineAt = clock.now() + options.timeoutMs;
     const pastDeadline = () => clock.now() >= deadlineAt;
     const report = (info: UpstreamAttemptInfo) => {
@@ -406,7 +436,11 @@ export function createUpstreamClient(
             trace.setSpan(context.active(), request.parentSpan),
           )
         : undefined;
-      const attemptAbort = attemptSignal(clock, Math.max(1, Math.min(options.attemptTimeoutMs, deadlineAt - clock.now())), request.signal);
+      const attemptAbort = attemptSignal(
+        clock,
+        Math.max(1, Math.min(options.attemptTimeoutMs, deadlineAt - clock.now())),
+        request.signal,
+      );
       const info = { path, attempt, queuedMs: permit.waitedMs, priority: request.priority };
       let status: number | null = null;
       try {
@@ -414,7 +448,12 @@ export function createUpstreamClient(
         status = result.status;
         permit.done({ sent: true, failed: false, said: result.said });
         breaker.record('success', probe, request.key);
-        report({ ...info, status, durationMs: performance.now() - started, outcome: result.answer === null ? 'not_found' : 'ok' });
+        report({
+          ...info,
+          status,
+          durationMs: performance.now() - started,
+          outcome: result.answer === null ? 'not_found' : 'ok',
+        });
         span?.setAttribute('http.response.status_code', status);
         span?.end();
         return result.answer;
@@ -439,7 +478,8 @@ export function createUpstreamClient(
         const failed = isUpstreamFailure(error, status);
         permit.done({ sent: true, failed, said });
         breaker.record(failed ? 'failure' : 'success', probe, request.key);
-        if (pastDeadline() || !isRetryable(error, status) || attempt >= options.maxRetries || !budget.tryRetry()) throw error;
+        if (pastDeadline() || !isRetryable(error, status) || attempt >= options.maxRetries || !budget.tryRetry())
+          throw error;
         // After a 429 the key's lane holds the next attempt until the upstream's time is up, or refuses
         // it at once when that is past the deadline; other failures back off here.
         if (status === 429) continue;
@@ -464,7 +504,12 @@ export function createUpstreamClient(
     },
     stats: () => {
       const queue = scheduler.stats();
-      return { breaker: breaker.state, breakerKeys: breaker.failingKeyCount, inFlight: queue.inFlight, scheduler: queue };
+      return {
+        breaker: breaker.state,
+        breakerKeys: breaker.failingKeyCount,
+        inFlight: queue.inFlight,
+        scheduler: queue,
+      };
     },
     async probe() {
       try {

@@ -19,7 +19,9 @@ const PHONE_PATTERN = /^[0-9+()\-. ]{1,32}$/;
 
 function positiveId(name: string, value: number): string {
   if (!Number.isSafeInteger(value) || value < 1) {
-    throw new BadUserInputError(`Filter field "${name}" must be a positive integer.`, { details: { argumentName: `filter.${name}` } });
+    throw new BadUserInputError(`Filter field "${name}" must be a positive integer.`, {
+      details: { argumentName: `filter.${name}` },
+    });
   }
   return String(value);
 }
@@ -54,9 +56,12 @@ export function filterQuery(filter: CallFilter | null | undefined): URLSearchPar
   if (filter.phoneNumber != null) {
     const phone = filter.phoneNumber.trim();
     if (!PHONE_PATTERN.test(phone)) {
-      throw new BadUserInputError('Filter field "phoneNumber" must be 1 to 32 characters of digits, spaces and + ( ) - .', {
-        details: { argumentName: 'filter.phoneNumber' },
-      });
+      throw new BadUserInputError(
+        'Filter field "phoneNumber" must be 1 to 32 characters of digits, spaces and + ( ) - .',
+        {
+          details: { argumentName: 'filter.phoneNumber' },
+        },
+      );
     }
     query.set('phone_number', phone);
   }
@@ -65,7 +70,9 @@ export function filterQuery(filter: CallFilter | null | undefined): URLSearchPar
   if (filter.dateFrom != null) query.set('date_from', day(filter.dateFrom));
   if (filter.dateTo != null) query.set('date_to', day(filter.dateTo));
   if (filter.dateFrom != null && filter.dateTo != null && filter.dateFrom > filter.dateTo) {
-    throw new BadUserInputError('Filter field "dateTo" must not be before "dateFrom".', { details: { argumentName: 'filter.dateTo' } });
+    throw new BadUserInputError('Filter field "dateTo" must not be before "dateFrom".', {
+      details: { argumentName: 'filter.dateTo' },
+    });
   }
   return query;
 }

@@ -90,7 +90,11 @@ export interface Served {
 }
 
 /** Runs `task` over `items` with at most `limit` running at once; results keep the items' order. */
-export async function mapConcurrently<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapConcurrently<T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
@@ -124,14 +128,22 @@ export function createLoaders(options: LoaderOptions): Loaders {
     if (warnings.length > 0) options.onWarnings?.(warnings);
   };
   const requestOptions = (priority: Priority): RequestOptions => {
-    if (token === null || key === null) throw new UnauthenticatedError('This field needs an "Authorization: Bearer <API key>" header.');
+    if (token === null || key === null)
+      throw new UnauthenticatedError('This field needs an "Authorization: Bearer <API key>" header.');
     return { token, key, priority, signal, onAttempt, parentSpan: options.parentSpan };
   };
   /** Runs `task` alone, or joins an identical request of the same key (and priority) already on its way. */
-  const shared = <T>(inFlight: InFlight<T> | undefined, what: string, priority: Priority, task: (request: RequestOptions) => Promise<T>) => {
+  const shared = <T>(
+    inFlight: InFlight<T> | undefined,
+    what: string,
+    priority: Priority,
+    task: (request: RequestOptions) => Promise<T>,
+  ) => {
     const request = requestOptions(priority);
     if (!inFlight) return task(request);
-    return inFlight.run(`${key}\u0000${priority}\u0000${what}`, signal, (joined) => task({ ...request, signal: joined }));
+    return inFlight.run(`${key}\u0000${priority}\u0000${what}`, signal, (joined) =>
+      task({ ...request, signal: joined }),
+    );
   };
 
   // Calls returned by the operation's list pages, and the list pages still on their way.
@@ -175,25 +187,33 @@ export function createLoaders(options: LoaderOptions): Loaders {
   );
 
   /** Pages of one filter this operation has read, by request (as asked), and as served. */
-  const lists = new Map<string, { asked: Map<string, Promise<FetchedPage<Call>>>; read: FetchedPage<Call>[]; cached: Set<object> }>();
+  const lists = new Map<
+    string,
+    { asked: Map<string, Promise<FetchedPage<Call>>>; read: FetchedPage<Call>[]; cached: Set<object> }
+  >();
 
   const fetchPage = async (filter: string, asked: PageRequest, priority: Priority): Promise<FetchedPage<Call>> => {
     const query = pageQuery(filter, asked.perPage, asked.page);
-    const served = await shared(options.inFlight?.pages, `list?${query}`, priority, async (request): Promise<Served> => {
-      // Across processes too, when the cache is shared and the key keeps what it reads (shared/cache.ts).
-      const shares = cache?.share !== undefined && (await admitted);
-      const lease = shares ? await cache.share!(request.key, filter, asked, request.signal) : null;
-      if (lease && 'page' in lease) {
-        cache!.hits++;
-        usage.cacheHits++;
-        return lease;
-      }
-      try {
-        return await readPage(filter, asked, query, request);
-      } finally {
-        lease?.release();
-      }
-    });
+    const served = await shared(
+      options.inFlight?.pages,
+      `list?${query}`,
+      priority,
+      async (request): Promise<Served> => {
+        // Across processes too, when the cache is shared and the key keeps what it reads (shared/cache.ts).
+        const shares = cache?.share !== undefined && (await admitted);
+        const lease = shares ? await cache.share!(request.key, filter, asked, request.signal) : null;
+        if (lease && 'page' in lease) {
+          cache!.hits++;
+          usage.cacheHits++;
+          return lease;
+        }
+        try {
+          return await readPage(filter, asked, query, request);
+        } finally {
+          lease?.release();
+        }
+      },
+    );
     for (const found of served.page.items) {
       listed.set(found.callId, found);
       call.prime(found.callId, found);
@@ -202,7 +222,12 @@ export function createLoaders(options: LoaderOptions): Loaders {
   };
 
   /** One list page from the upstream, normalised, and kept when the key's answers are. */
-  const readPage = async (filter: string, asked: PageRequest, query: string, upstream: RequestOptions): Promise<Served> => {
+  const readPage = async (
+    filter: string,
+    asked: PageRequest,
+    query: string,
+    upstream: RequestOptions,
+  ): Promise<Served> => {
     const answer = await client.listCalls(query, upstream);
     if (cache) cache.misses++;
     const warnings: NormalizeWarning[] = [];

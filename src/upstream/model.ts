@@ -115,7 +115,6 @@ export interface CallPage {
   echo: PageEcho;
 }
 
-
 /** A problem the normaliser repaired (fallback to empty) and wants logged; never contains values. */
 export interface NormalizeWarning {
   callId: number | null;

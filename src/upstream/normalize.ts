@@ -66,7 +66,9 @@ export function normalizeCall(raw: unknown, options: NormalizeOptions, warnings:
   if (callId === null) throw unreadableRecord(`call record: id is not a positive integer (${describeType(raw.id)})`);
   const createdAt = parseUpstreamDate(raw.created_at, options.timeZone);
   if (createdAt === null) {
-    throw unreadableRecord(`call record ${callId}: created_at is not a readable timestamp (${describeType(raw.created_at)})`);
+    throw unreadableRecord(
+      `call record ${callId}: created_at is not a readable timestamp (${describeType(raw.created_at)})`,
+    );
   }
   const warn: Warn = (field, reason) => warnings.push({ callId, field, reason });
   const transcript = readTranscript(raw.transcript, warn);
@@ -92,7 +94,8 @@ export function normalizeCall(raw: unknown, options: NormalizeOptions, warnings:
     createdAt,
     // `updatedAt` is non-null in the schema and nothing hangs on it, so an unreadable value degrades to the
     // creation time (with a warning) instead of failing the record the way a bad `created_at` does.
-    updatedAt: parseUpstreamDate(raw.updated_at, options.timeZone) ?? fallBackToCreatedAt(createdAt, raw.updated_at, warn),
+    updatedAt:
+      parseUpstreamDate(raw.updated_at, options.timeZone) ?? fallBackToCreatedAt(createdAt, raw.updated_at, warn),
   };
 }
 
@@ -173,7 +176,10 @@ function readWebhookResponse(raw: unknown): Checked<unknown> {
 
 /** Separators are folded so that `in-progress`, `in progress` and `in_progress` all read as IN_PROGRESS. */
 function statusKey(value: string): string {
-  return value.trim().toLowerCase().replace(/[\s_-]+/g, '_');
+  return value
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_-]+/g, '_');
 }
 
 const STATUS_BY_KEY = new Map<string, CallStatus>(
@@ -435,7 +441,8 @@ function parseUtcFast(value: string, timeZone: string): Date | null | undefined 
   const instant = Date.parse(zulu ? iso : `${iso}Z`);
   if (Number.isNaN(instant)) return null;
   const date = new Date(instant);
-  if (date.getUTCDate() !== Number(value.slice(8, 10)) || date.getUTCHours() !== Number(value.slice(11, 13))) return null;
+  if (date.getUTCDate() !== Number(value.slice(8, 10)) || date.getUTCHours() !== Number(value.slice(11, 13)))
+    return null;
   return date;
 }
 
@@ -457,7 +464,14 @@ export function parseUpstreamDate(value: unknown, timeZone: string): Date | null
   const match = UPSTREAM_DATE.exec(value);
   if (!match) return null;
   const [, year, month, day, hour, minute, second, fraction = '', zulu, sign, offsetHours, offsetMinutes] = match;
-  const fields = [year, month, day, hour, minute, second].map(Number) as [number, number, number, number, number, number];
+  const fields = [year, month, day, hour, minute, second].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const [y, mo, d, h, mi, s] = fields;
   if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || s > 59) return null;
   const wallClock = utcFromFields(y, mo, d, h, mi, s, Number(fraction.padEnd(3, '0').slice(0, 3)));

@@ -74,7 +74,10 @@ export class RetryBudget {
 
   /** Takes a retry from the budget, or says there is none left. */
   tryRetry(): boolean {
-    const allowed = Math.max(this.options.minPerSecond * (this.options.windowMs / 1000), this.options.ratio * this.attempts.sum());
+    const allowed = Math.max(
+      this.options.minPerSecond * (this.options.windowMs / 1000),
+      this.options.ratio * this.attempts.sum(),
+    );
     if (this.retries.sum() >= allowed) return false;
     this.retries.add();
     return true;
@@ -138,7 +141,9 @@ export class CircuitBreaker {
       this.probing = true;
       return { probe: true };
     }
-    throw new UpstreamUnavailableError('The upstream API is failing; requests are paused for a few seconds (circuit open).');
+    throw new UpstreamUnavailableError(
+      'The upstream API is failing; requests are paused for a few seconds (circuit open).',
+    );
   }
 
   /** Records a call's outcome; `key` is the hash of the API key it was made with. */

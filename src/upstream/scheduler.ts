@@ -366,11 +366,14 @@ export class UpstreamScheduler implements RequestScheduler {
           reject(error);
         },
       };
-      timer = this.clock.setTimeout(() => {
-        const at = this.clock.now();
-        waiter.fail(this.refusal(this.estimate(lane, at, Math.max(0, queue.indexOf(waiter)), rank) - at));
-        this.pump(lane);
-      }, Math.max(0, limitAt - now));
+      timer = this.clock.setTimeout(
+        () => {
+          const at = this.clock.now();
+          waiter.fail(this.refusal(this.estimate(lane, at, Math.max(0, queue.indexOf(waiter)), rank) - at));
+          this.pump(lane);
+        },
+        Math.max(0, limitAt - now),
+      );
       signal?.addEventListener('abort', onAbort, { once: true });
       queue.push(waiter);
       this.queued++;

@@ -67,7 +67,11 @@ export function totalsOf(calls: readonly Call[]): CallTotals {
     durationTotal,
     durationMean: durations.length === 0 ? null : durationTotal / durations.length,
     durationMedian:
-      durations.length === 0 ? null : durations.length % 2 === 1 ? durations[Math.floor(middle)]! : (durations[middle - 1]! + durations[middle]!) / 2,
+      durations.length === 0
+        ? null
+        : durations.length % 2 === 1
+          ? durations[Math.floor(middle)]!
+          : (durations[middle - 1]! + durations[middle]!) / 2,
     byStatus,
     byType,
     byAnsweredBy,

@@ -21,8 +21,11 @@ describe('the gateway process flags', () => {
   });
 
   it('give this Node a 16 MB semi-space from the start', () => {
-    const script = "console.log(require('v8').getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size)";
-    const withFlags = Number(execFileSync(process.execPath, [...gatewayNodeFlags(), '-e', script], { encoding: 'utf8' }));
+    const script =
+      "console.log(require('v8').getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size)";
+    const withFlags = Number(
+      execFileSync(process.execPath, [...gatewayNodeFlags(), '-e', script], { encoding: 'utf8' }),
+    );
     const without = Number(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
     expect(withFlags).toBe(16 * 2 ** 20);
     expect(without).toBeLessThan(withFlags);

@@ -18,7 +18,8 @@ import { type Simulator, startSimulator } from '../../src/simulator/server.js';
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // Locally without chromium the test says so and skips; in CI (where .ci/run installs it) it must run.
 const runnable = existsSync(executablePath) || Boolean(process.env.CI);
-if (!runnable) console.warn(`GraphiQL browser test skipped: no Chromium at ${executablePath} (apt-get install chromium)`);
+if (!runnable)
+  console.warn(`GraphiQL browser test skipped: no Chromium at ${executablePath} (apt-get install chromium)`);
 
 describe.runIf(runnable)('GraphiQL in headless Chromium', () => {
   let simulator: Simulator;
@@ -38,7 +39,15 @@ describe.runIf(runnable)('GraphiQL in headless Chromium', () => {
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
     browser = await chromium.launch({
       executablePath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   }, 60_000);
   afterAll(async () => {
@@ -55,14 +64,19 @@ describe.runIf(runnable)('GraphiQL in headless Chromium', () => {
     // Only network requests count: GraphiQL's workers load from same-origin blob: URLs.
     page.on('request', (request) => {
       const { protocol, hostname } = new URL(request.url());
-      if ((protocol === 'http:' || protocol === 'https:' || protocol === 'ws:') && hostname !== '127.0.0.1') outside.push(request.url());
+      if ((protocol === 'http:' || protocol === 'https:' || protocol === 'ws:') && hostname !== '127.0.0.1')
+        outside.push(request.url());
     });
     await page.goto(url);
     await page.waitForSelector('.graphiql-execute-button', { timeout: 30_000 });
     expect(await page.textContent('body')).toContain(`Bearer ${DEMO_TOKEN}`);
 
     await page.click('.graphiql-execute-button');
-    await page.waitForFunction(() => (document.querySelector('.graphiql-response')?.textContent ?? '').includes('callId'), undefined, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => (document.querySelector('.graphiql-response')?.textContent ?? '').includes('callId'),
+      undefined,
+      { timeout: 30_000 },
+    );
     const response = (await page.textContent('.graphiql-response')) ?? '';
     expect(response).toContain('"totalCount"');
     expect(response).toMatch(/"callId":\s*\d+/);
@@ -74,12 +88,20 @@ describe.runIf(runnable)('GraphiQL in headless Chromium', () => {
     for (const [type, words] of [
       ['Call', 'handled by a voice assistant'],
       ['TranscriptSegment', 'One utterance of a call transcript'],
-      ['EvaluationItem', "post-call evaluation"],
+      ['EvaluationItem', 'post-call evaluation'],
     ] as const) {
       const search = page.locator('.graphiql-doc-explorer-search input');
       await search.fill(type);
-      await page.locator('.graphiql-doc-explorer-search [role="option"], .graphiql-doc-explorer-search li').filter({ hasText: new RegExp(`^${type}$`) }).first().click();
-      await page.waitForFunction((text) => (document.querySelector('.graphiql-doc-explorer')?.textContent ?? '').includes(text), words, { timeout: 10_000 });
+      await page
+        .locator('.graphiql-doc-explorer-search [role="option"], .graphiql-doc-explorer-search li')
+        .filter({ hasText: new RegExp(`^${type}$`) })
+        .first()
+        .click();
+      await page.waitForFunction(
+        (text) => (document.querySelector('.graphiql-doc-explorer')?.textContent ?? '').includes(text),
+        words,
+        { timeout: 10_000 },
+      );
       // Back to the root for the next search.
       const back = page.locator('.graphiql-doc-explorer-back');
       while ((await back.count()) > 0) await back.first().click();

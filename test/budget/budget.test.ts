@@ -94,7 +94,12 @@ describe('the upstream budget at work (documented limits on)', () => {
 
   it('an outage of the whole upstream, then recovery: after the first good answer, no further UPSTREAM_UNAVAILABLE', async () => {
     const report = await outageAndRecovery(options());
-    expect(report.checks).toMatchObject({ circuitOpened: true, readinessInOutage: 503, unavailableAfterFirstGoodAnswer: 0, readinessAfter: 200 });
+    expect(report.checks).toMatchObject({
+      circuitOpened: true,
+      readinessInOutage: 503,
+      unavailableAfterFirstGoodAnswer: 0,
+      readinessAfter: 200,
+    });
     expect(report.rateLimited).toBe(0);
   });
 });
@@ -106,7 +111,9 @@ describe('a lookup larger than the budget', () => {
       const ids = demoCalls()
         .slice(0, 30)
         .map((c) => Buffer.from(`Call:${c.raw.id}`).toString('base64'));
-      const { body } = await gw.query(`query Lookup($ids: [ID!]!) { nodes(ids: $ids) { ... on Call { callId } } }`, { ids });
+      const { body } = await gw.query(`query Lookup($ids: [ID!]!) { nodes(ids: $ids) { ... on Call { callId } } }`, {
+        ids,
+      });
       const nodes = (body.data as { nodes: ({ callId: number } | null)[] }).nodes;
       expect(nodes.filter((n) => n !== null)).toHaveLength(20);
       const refusals = body.errors ?? [];

@@ -37,9 +37,12 @@ beforeAll(async () => {
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
   expected = [];
   for (let page = 1; ; page++) {
-    const response = await fetch(`${gw.simulator.url}/user/calls?status=completed&type=inbound&per_page=100&page=${page}`, {
-      headers: { authorization: `Bearer ${DEMO_TOKEN}`, accept: 'application/json' },
-    });
+    const response = await fetch(
+      `${gw.simulator.url}/user/calls?status=completed&type=inbound&per_page=100&page=${page}`,
+      {
+        headers: { authorization: `Bearer ${DEMO_TOKEN}`, accept: 'application/json' },
+      },
+    );
     const body = (await response.json()) as { data: { id: number }[]; last_page: number };
     expected.push(...body.data.map((c) => c.id));
     if (page >= body.last_page) break;
@@ -65,13 +68,21 @@ describe('Apollo Client', () => {
       let result = await client.query({ query, variables: { filter, first: 25 } });
       let fetches = 1;
       for (;;) {
-        const current = client.readQuery<{ calls: { pageInfo: { hasNextPage: boolean; endCursor: string } } }>({ query, variables: { filter, first: 25 } });
+        const current = client.readQuery<{ calls: { pageInfo: { hasNextPage: boolean; endCursor: string } } }>({
+          query,
+          variables: { filter, first: 25 },
+        });
         if (!current?.calls.pageInfo.hasNextPage) break;
-        result = (await observable.fetchMore({ variables: { after: current.calls.pageInfo.endCursor } })) as typeof result;
+        result = (await observable.fetchMore({
+          variables: { after: current.calls.pageInfo.endCursor },
+        })) as typeof result;
         fetches++;
         expect(fetches).toBeLessThan(100);
       }
-      const cached = client.readQuery<{ calls: { edges: { node: { callId: number } }[] } }>({ query, variables: { filter, first: 25 } });
+      const cached = client.readQuery<{ calls: { edges: { node: { callId: number } }[] } }>({
+        query,
+        variables: { filter, first: 25 },
+      });
       expect(cached!.calls.edges.map((e) => e.node.callId)).toEqual(expected);
       expect(fetches).toBe(Math.ceil(expected.length / 25));
     } finally {
@@ -93,9 +104,15 @@ describe('urql with Graphcache', () => {
     let after: string | null = null;
     let edges: { node: { callId: number } }[] = [];
     for (let fetches = 1; ; fetches++) {
-      const result: { error?: unknown; data?: unknown } = await client.query(query, { filter, first: 25, after }).toPromise();
+      const result: { error?: unknown; data?: unknown } = await client
+        .query(query, { filter, first: 25, after })
+        .toPromise();
       expect(result.error).toBeUndefined();
-      const calls: { edges: { node: { callId: number } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } } = (result.data as { calls: { edges: { node: { callId: number } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } } }).calls;
+      const calls: { edges: { node: { callId: number } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } } = (
+        result.data as {
+          calls: { edges: { node: { callId: number } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } };
+        }
+      ).calls;
       // relayPagination merges every page fetched so far into the latest result.
       edges = calls.edges;
       if (!calls.pageInfo.hasNextPage) break;

@@ -75,7 +75,9 @@ describe('federation', () => {
       supergraph: supergraphSdl,
       logging: false,
       // What the README tells Hive Gateway users to configure: forward the caller's API key.
-      propagateHeaders: { fromClientToSubgraphs: ({ request }) => ({ authorization: request.headers.get('authorization') }) },
+      propagateHeaders: {
+        fromClientToSubgraphs: ({ request }) => ({ authorization: request.headers.get('authorization') }),
+      },
     });
   });
   afterAll(async () => {
@@ -103,21 +105,37 @@ describe('federation', () => {
   it('calls -> crmNote: one upstream list request, the caller token upstream, CRM fields joined by callId', async () => {
     const body = await viaRouter('{ calls(first: 3) { totalCount edges { node { callId status crmNote } } } }');
     expect(body.errors).toBeUndefined();
-    const nodes = (body.data!.calls as { edges: { node: { callId: number; status: string; crmNote: string | null } }[] }).edges.map((e) => e.node);
+    const nodes = (
+      body.data!.calls as { edges: { node: { callId: number; status: string; crmNote: string | null } }[] }
+    ).edges.map((e) => e.node);
     expect(nodes.map((n) => n.callId)).toEqual(newest.slice(0, 3).map((c) => c.raw.id));
     expect(nodes.map((n) => n.crmNote)).toEqual([notes.get(noted[0]!), null, notes.get(noted[1]!)]);
     expect(gw.upstream()).toHaveLength(1);
-    expect(gw.upstream()[0]).toMatchObject({ path: '/api/user/calls', authorization: `Bearer ${DEMO_TOKEN}`, query: { per_page: '3', page: '1' } });
+    expect(gw.upstream()[0]).toMatchObject({
+      path: '/api/user/calls',
+      authorization: `Bearer ${DEMO_TOKEN}`,
+      query: { per_page: '3', page: '1' },
+    });
   });
 
   it('recentNotes -> Call fields: _entities by callId, one upstream request per distinct call', async () => {
     const body = await viaRouter('{ recentNotes { callId crmNote status transcriptText } }');
     expect(body.errors).toBeUndefined();
-    const rows = body.data!.recentNotes as { callId: number; crmNote: string; status: string; transcriptText: string | null }[];
+    const rows = body.data!.recentNotes as {
+      callId: number;
+      crmNote: string;
+      status: string;
+      transcriptText: string | null;
+    }[];
     expect(rows.map((r) => r.callId)).toEqual([...noted, noted[0]]);
     const byId = new Map(demoCalls().map((c) => [c.raw.id, c.raw]));
     for (const row of rows) expect(row.status).toBe(byId.get(row.callId)!.status.toUpperCase().replace(/-/g, '_'));
-    expect(gw.upstream().map((r) => r.path).sort()).toEqual(noted.map((id) => `/api/user/calls/${id}`).sort());
+    expect(
+      gw
+        .upstream()
+        .map((r) => r.path)
+        .sort(),
+    ).toEqual(noted.map((id) => `/api/user/calls/${id}`).sort());
     for (const r of gw.upstream()) expect(r.authorization).toBe(`Bearer ${DEMO_TOKEN}`);
   });
 
@@ -136,7 +154,11 @@ describe('the subgraph endpoint', () => {
     // Lookup concurrency and per-item answers, counted per request: 25 distinct lookups at once are more than
     // one key's budget allows in 10 s (test/budget/ covers that), and no cache answers an earlier test's calls.
     // The per-key limit (8 in flight) is lifted, so that the per-operation lookup limit (8) alone holds lookups to 8.
-    gw = await startTestGateway({ limits: 'off', simulator: { latencyMs: 80 }, config: { upstreamCacheTtlMs: 0, upstreamConcurrencyPerKey: 64 } });
+    gw = await startTestGateway({
+      limits: 'off',
+      simulator: { latencyMs: 80 },
+      config: { upstreamCacheTtlMs: 0, upstreamConcurrencyPerKey: 64 },
+    });
   });
   afterAll(() => gw.close());
   beforeEach(() => gw.resetUpstream());
@@ -144,7 +166,9 @@ describe('the subgraph endpoint', () => {
   const ENTITIES = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Call { callId status } } }';
 
   it('_entities with 50 representations: one upstream request per distinct id, at most 8 in flight, null for 404', async () => {
-    const known = demoCalls().slice(0, 20).map((c) => c.raw.id);
+    const known = demoCalls()
+      .slice(0, 20)
+      .map((c) => c.raw.id);
     const unknown = [99_000_001, 99_000_002, 99_000_003, 99_000_004, 99_000_005];
     const pool = [...known, ...unknown];
     const representations = Array.from({ length: 50 }, (_, i) => {
@@ -173,13 +197,22 @@ describe('the subgraph endpoint', () => {
     const good = demoCalls()[0]!.raw.id;
     const { body } = await gw.query(
       ENTITIES,
-      { r: [{ __typename: 'Call', callId: good }, { __typename: 'Call', callId: -3 }, { __typename: 'Call', id: 'garbage!' }] },
+      {
+        r: [
+          { __typename: 'Call', callId: good },
+          { __typename: 'Call', callId: -3 },
+          { __typename: 'Call', id: 'garbage!' },
+        ],
+      },
       { path: '/subgraph' },
     );
     const entities = (body.data as { _entities: ({ callId: number } | null)[] })._entities;
     expect(entities[0]?.callId).toBe(good);
     expect(entities.slice(1)).toEqual([null, null]);
-    expect(body.errors?.map((e) => e.path)).toEqual([['_entities', 1], ['_entities', 2]]);
+    expect(body.errors?.map((e) => e.path)).toEqual([
+      ['_entities', 1],
+      ['_entities', 2],
+    ]);
     expect(gw.upstream()).toHaveLength(1);
   });
 
@@ -188,7 +221,13 @@ describe('the subgraph endpoint', () => {
     const { body } = await gw.query(
       ENTITIES,
       {
-        r: [{ __typename: 'Nope', id: 'x' }, { __typename: 'Call', callId: good }, { __typename: 'TranscriptSegment' }, {}, 'x'],
+        r: [
+          { __typename: 'Nope', id: 'x' },
+          { __typename: 'Call', callId: good },
+          { __typename: 'TranscriptSegment' },
+          {},
+          'x',
+        ],
       },
       { path: '/subgraph' },
     );
@@ -229,7 +268,10 @@ describe('protecting or disabling the subgraph endpoint', () => {
     const gw = await startTestGateway({ config: { subgraphSecret: secret } });
     try {
       const query = `{ _entities(representations: [{ __typename: "Call", callId: ${demoCalls()[0]!.raw.id} }]) { ... on Call { callId } } }`;
-      for (const headers of [{}, { 'x-subgraph-secret': 'wrong' }, { 'x-subgraph-secret': `${secret}x` }] as Record<string, string>[]) {
+      for (const headers of [{}, { 'x-subgraph-secret': 'wrong' }, { 'x-subgraph-secret': `${secret}x` }] as Record<
+        string,
+        string
+      >[]) {
         const denied = await gw.query(query, undefined, { path: '/subgraph', headers });
         expect(denied.status).toBe(401);
         expect(denied.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
@@ -249,7 +291,11 @@ describe('protecting or disabling the subgraph endpoint', () => {
     const gw = await startTestGateway({ config: { subgraphEnabled: false } });
     try {
       expect(gw.gateway.subgraph).toBeNull();
-      const response = await gw.gateway.fetch('http://gw/subgraph', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ _service { sdl } }"}' });
+      const response = await gw.gateway.fetch('http://gw/subgraph', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"query":"{ _service { sdl } }"}',
+      });
       expect(response.status).toBe(404);
     } finally {
       await gw.close();

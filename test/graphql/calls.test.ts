@@ -3,7 +3,13 @@ import { DEFAULT_CURSOR_SECRET } from '../../src/config.js';
 import { encodeCursor } from '../../src/pagination/cursor.js';
 import { planWindow } from '../../src/pagination/window.js';
 import { DEMO_TOKEN, SECOND_TENANT_TOKEN } from '../../src/simulator/data.js';
-import { CallIdsPageDocument, type CallIdsPageQuery, CallsPageDocument, CallsTotalDocument, type CallFilter } from '../gql/graphql.js';
+import {
+  CallIdsPageDocument,
+  type CallIdsPageQuery,
+  CallsPageDocument,
+  CallsTotalDocument,
+  type CallFilter,
+} from '../gql/graphql.js';
 import { ManualClock } from '../support/clock.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
@@ -21,7 +27,9 @@ async function upstreamIds(query: Record<string, string>): Promise<number[]> {
   const ids: number[] = [];
   for (let page = 1; ; page++) {
     const url = `${gw.simulator.url}/user/calls?${new URLSearchParams({ ...query, per_page: '100', page: String(page) })}`;
-    const body = (await (await fetch(url, { headers: { authorization: `Bearer ${DEMO_TOKEN}`, accept: 'application/json' } })).json()) as {
+    const body = (await (
+      await fetch(url, { headers: { authorization: `Bearer ${DEMO_TOKEN}`, accept: 'application/json' } })
+    ).json()) as {
       data: { id: number }[];
       last_page: number;
     };
@@ -79,7 +87,11 @@ describe('calls: forward and backward walks', () => {
       expect(page.totalCount).toBe(expected.length);
       collected.unshift(...page.edges.map((e) => e.node.callId!));
       if (!page.pageInfo.hasPreviousPage) break;
-      const { body } = await gw.query(CallIdsPageDocument, { filter: { status: 'FAILED' }, last: 12, before: page.pageInfo.startCursor });
+      const { body } = await gw.query(CallIdsPageDocument, {
+        filter: { status: 'FAILED' },
+        last: 12,
+        before: page.pageInfo.startCursor,
+      });
       expect(body.errors).toBeUndefined();
       page = body.data!.calls!;
       expect(page.pageInfo.hasNextPage).toBe(true);
@@ -108,10 +120,16 @@ describe('calls: forward and backward walks', () => {
     ['a first page: the cheapest plan', null, 15, ['15', '1']],
     ['a walk at offset 30: an aligned page of 100 for the same one request (read-ahead)', 29, 15, ['100', '1']],
     ['a walk at offset 3: an aligned page of 100', 2, 10, ['100', '1']],
-    ['a walk across a boundary of 100 (rows 95-114): aligned pages would take two, so the cheapest one', 94, 20, ['23', '5']],
+    [
+      'a walk across a boundary of 100 (rows 95-114): aligned pages would take two, so the cheapest one',
+      94,
+      20,
+      ['23', '5'],
+    ],
   ])('plans %s', async (_name, cursorOffset, first, expected) => {
     // Version 1 cursors carry no anchor, so the window is exactly the rows asked for.
-    const after = cursorOffset === null ? null : encodeCursor(cursorOffset, { filterKey: '', secret: DEFAULT_CURSOR_SECRET });
+    const after =
+      cursorOffset === null ? null : encodeCursor(cursorOffset, { filterKey: '', secret: DEFAULT_CURSOR_SECRET });
     await gw.query(CallIdsPageDocument, { first, after });
     expect(gw.upstream().map((r) => [r.query.per_page, r.query.page])).toEqual([expected]);
   });
@@ -159,7 +177,11 @@ describe('calls: page info, totals and empty windows', () => {
 
   it('an empty filtered list has no edges and no next page', async () => {
     const { body } = await gw.query(CallIdsPageDocument, { filter: { phoneNumber: '+0000000000' }, first: 10 });
-    expect(body.data!.calls).toMatchObject({ edges: [], totalCount: 0, pageInfo: { hasNextPage: false, hasPreviousPage: false } });
+    expect(body.data!.calls).toMatchObject({
+      edges: [],
+      totalCount: 0,
+      pageInfo: { hasNextPage: false, hasPreviousPage: false },
+    });
   });
 
   it('costs nothing upstream when only __typename is asked', async () => {
@@ -202,7 +224,12 @@ describe('calls: per-request DataLoader', () => {
       c: call(callId: ${ids[1]}) { callId }
     }`);
     expect(body.errors).toBeUndefined();
-    expect(gw.upstream().map((r) => r.path).sort()).toEqual([`/api/user/calls/${ids[0]}`, `/api/user/calls/${ids[1]}`].sort());
+    expect(
+      gw
+        .upstream()
+        .map((r) => r.path)
+        .sort(),
+    ).toEqual([`/api/user/calls/${ids[0]}`, `/api/user/calls/${ids[1]}`].sort());
   });
 
   it('shares nothing between requests without the page cache: the same page twice costs two requests', async () => {
@@ -245,16 +272,27 @@ describe('calls: the page cache (UPSTREAM_CACHE_TTL_MS)', () => {
 
   it("never answers one key from another key's cache", async () => {
     await cached.query(CallIdsPageDocument, { first: 4, filter: { type: 'OUTBOUND' } });
-    const other = await cached.query(CallIdsPageDocument, { first: 4, filter: { type: 'OUTBOUND' } }, { token: SECOND_TENANT_TOKEN });
+    const other = await cached.query(
+      CallIdsPageDocument,
+      { first: 4, filter: { type: 'OUTBOUND' } },
+      { token: SECOND_TENANT_TOKEN },
+    );
     expect(other.body.extensions?.upstream).toMatchObject({ requests: 1, cacheHits: 0 });
-    expect(cached.upstream().map((r) => r.authorization)).toEqual([`Bearer ${DEMO_TOKEN}`, `Bearer ${SECOND_TENANT_TOKEN}`]);
+    expect(cached.upstream().map((r) => r.authorization)).toEqual([
+      `Bearer ${DEMO_TOKEN}`,
+      `Bearer ${SECOND_TENANT_TOKEN}`,
+    ]);
   });
 
   it('asks the upstream again once the TTL is over, and for Cache-Control: no-cache', async () => {
     await cached.query(CallIdsPageDocument, { first: 6, filter: { status: 'BUSY' } });
     await clock.advance(5_000);
     await cached.query(CallIdsPageDocument, { first: 6, filter: { status: 'BUSY' } });
-    await cached.query(CallIdsPageDocument, { first: 6, filter: { status: 'BUSY' } }, { headers: { 'cache-control': 'no-cache' } });
+    await cached.query(
+      CallIdsPageDocument,
+      { first: 6, filter: { status: 'BUSY' } },
+      { headers: { 'cache-control': 'no-cache' } },
+    );
     expect(cached.upstream()).toHaveLength(3);
   });
 });

@@ -30,13 +30,26 @@ type Order = 'newest-first' | 'oldest-first';
 
 /** A call created before every other (oldest-first head) or after every other (newest-first head). */
 function fresh(template: SimCall, id: number, order: Order, n: number): SimCall {
-  const createdAt = new Date(order === 'newest-first' ? Date.UTC(2027, 0, 1) + n * 1000 : Date.UTC(2020, 0, 1) - n * 1000);
-  return { ...template, createdAt, raw: { ...template.raw, id, created_at: createdAt.toISOString(), updated_at: createdAt.toISOString() } };
+  const createdAt = new Date(
+    order === 'newest-first' ? Date.UTC(2027, 0, 1) + n * 1000 : Date.UTC(2020, 0, 1) - n * 1000,
+  );
+  return {
+    ...template,
+    createdAt,
+    raw: { ...template.raw, id, created_at: createdAt.toISOString(), updated_at: createdAt.toISOString() },
+  };
 }
 
-async function walk(order: Order, cacheTtlMs: number, mutate: (step: number, calls: SimCall[], lastSeen: number[]) => void) {
+async function walk(
+  order: Order,
+  cacheTtlMs: number,
+  mutate: (step: number, calls: SimCall[], lastSeen: number[]) => void,
+) {
   const calls = generateCalls({ seed: 11, count: 230, firstId: 700_001 });
-  gw = await startTestGateway({ simulator: { tenants: { [TOKEN]: calls }, order }, config: { upstreamCacheTtlMs: cacheTtlMs } });
+  gw = await startTestGateway({
+    simulator: { tenants: { [TOKEN]: calls }, order },
+    config: { upstreamCacheTtlMs: cacheTtlMs },
+  });
   const initial = new Set(calls.map((c) => c.raw.id));
   const deleted = new Set<number>();
   const seen: number[] = [];
@@ -47,9 +60,25 @@ async function walk(order: Order, cacheTtlMs: number, mutate: (step: number, cal
     mutate(step, calls, seen);
     for (const id of initial) if (!calls.some((c) => c.raw.id === id)) deleted.add(id);
     gw.resetUpstream();
-    const response: { body: { errors?: unknown; data?: unknown } } = await gw.query(PAGE, { first: 20, after }, { token: TOKEN });
+    const response: { body: { errors?: unknown; data?: unknown } } = await gw.query(
+      PAGE,
+      { first: 20, after },
+      { token: TOKEN },
+    );
     expect(response.body.errors).toBeUndefined();
-    const page: { drift: { status: string; shift: number } | null; pageInfo: { hasNextPage: boolean; endCursor: string }; edges: { node: { callId: number } }[] } = (response.body.data as { calls: { drift: { status: string; shift: number } | null; pageInfo: { hasNextPage: boolean; endCursor: string }; edges: { node: { callId: number } }[] } }).calls;
+    const page: {
+      drift: { status: string; shift: number } | null;
+      pageInfo: { hasNextPage: boolean; endCursor: string };
+      edges: { node: { callId: number } }[];
+    } = (
+      response.body.data as {
+        calls: {
+          drift: { status: string; shift: number } | null;
+          pageInfo: { hasNextPage: boolean; endCursor: string };
+          edges: { node: { callId: number } }[];
+        };
+      }
+    ).calls;
     if (page.drift) statuses.push(page.drift.status);
     // Cost bound: the anchored window, plus at most one search of 2 x 200 + 21 rows.
     const planned = after === null ? planWindow(seen.length, 20).length : planWindow(seen.length - 1, 21).length;
@@ -61,7 +90,14 @@ async function walk(order: Order, cacheTtlMs: number, mutate: (step: number, cal
   }
   const survivors = [...initial].filter((id) => !deleted.has(id));
   // Each call that existed throughout exactly once, in the list's final order.
-  const order_ = calls.slice().sort((a, b) => (order === 'newest-first' ? b.createdAt.getTime() - a.createdAt.getTime() || b.raw.id - a.raw.id : a.createdAt.getTime() - b.createdAt.getTime() || a.raw.id - b.raw.id)).map((c) => c.raw.id);
+  const order_ = calls
+    .slice()
+    .sort((a, b) =>
+      order === 'newest-first'
+        ? b.createdAt.getTime() - a.createdAt.getTime() || b.raw.id - a.raw.id
+        : a.createdAt.getTime() - b.createdAt.getTime() || a.raw.id - b.raw.id,
+    )
+    .map((c) => c.raw.id);
   const seenSurvivors = seen.filter((id) => survivors.includes(id));
   expect(seenSurvivors).toEqual(order_.filter((id) => survivors.includes(id)));
   expect(new Set(seen).size).toBe(seen.length);
@@ -131,7 +167,9 @@ describe.each<[Order, string, number]>([
 
 describe('drift field', () => {
   it('is null when nothing was checked: no after cursor, or first: 0', async () => {
-    gw = await startTestGateway({ simulator: { tenants: { [TOKEN]: generateCalls({ seed: 3, count: 40, firstId: 1 }) } } });
+    gw = await startTestGateway({
+      simulator: { tenants: { [TOKEN]: generateCalls({ seed: 3, count: 40, firstId: 1 }) } },
+    });
     const start = await gw.query(PAGE, { first: 5 }, { token: TOKEN });
     const page = (start.body.data as { calls: { drift: unknown; pageInfo: { endCursor: string } } }).calls;
     expect(page.drift).toBeNull();

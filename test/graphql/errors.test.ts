@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { encodeCursor } from '../../src/pagination/cursor.js';
-import { DEMO_TOKEN, SECOND_TENANT_TOKEN, demoCalls, secondTenantCalls, type SimCall } from '../../src/simulator/data.js';
+import {
+  DEMO_TOKEN,
+  SECOND_TENANT_TOKEN,
+  demoCalls,
+  secondTenantCalls,
+  type SimCall,
+} from '../../src/simulator/data.js';
 import { CallByIdDocument, CallIdsPageDocument, NodeByIdDocument } from '../gql/graphql.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
@@ -23,21 +29,54 @@ describe('bad input is refused with BAD_USER_INPUT before any upstream request',
     ['first above the maximum', '{ calls(first: 101) { totalCount } }', undefined, /"first" must not exceed 100/],
     ['negative last', '{ calls(last: -3) { totalCount } }'],
     ['first and last together', '{ calls(first: 5, last: 5) { totalCount } }', undefined, /cannot be used together/],
-    ['a foreign cursor', '{ calls(first: 5, after: "T2Zmc2V0Q29ubmVjdGlvbjo0") { totalCount } }', undefined, /not a cursor of this connection/],
+    [
+      'a foreign cursor',
+      '{ calls(first: 5, after: "T2Zmc2V0Q29ubmVjdGlvbjo0") { totalCount } }',
+      undefined,
+      /not a cursor of this connection/,
+    ],
     ['a Relay global id as cursor', `{ calls(first: 5, after: "${b64('Call:100001')}") { totalCount } }`],
-    ['a tampered cursor', 'query($c: String) { calls(first: 5, after: $c) { totalCount } }', { tampered: true }, /altered/],
-    ['a cursor of another filter', 'query($c: String) { calls(first: 5, after: $c, filter: { status: FAILED }) { totalCount } }', { own: true }, /different filter/],
-    ['a cursor signed by another deployment', 'query($c: String) { calls(first: 5, after: $c) { totalCount } }', { foreignSecret: true }, /altered/],
+    [
+      'a tampered cursor',
+      'query($c: String) { calls(first: 5, after: $c) { totalCount } }',
+      { tampered: true },
+      /altered/,
+    ],
+    [
+      'a cursor of another filter',
+      'query($c: String) { calls(first: 5, after: $c, filter: { status: FAILED }) { totalCount } }',
+      { own: true },
+      /different filter/,
+    ],
+    [
+      'a cursor signed by another deployment',
+      'query($c: String) { calls(first: 5, after: $c) { totalCount } }',
+      { foreignSecret: true },
+      /altered/,
+    ],
     ['filter status UNKNOWN', '{ calls(filter: { status: UNKNOWN }) { totalCount } }', undefined, /cannot be UNKNOWN/],
     ['filter type UNKNOWN', '{ calls(filter: { type: UNKNOWN }) { totalCount } }'],
-    ['dateTo before dateFrom', '{ calls(filter: { dateFrom: "2026-05-02", dateTo: "2026-05-01" }) { totalCount } }', undefined, /must not be before/],
+    [
+      'dateTo before dateFrom',
+      '{ calls(filter: { dateFrom: "2026-05-02", dateTo: "2026-05-01" }) { totalCount } }',
+      undefined,
+      /must not be before/,
+    ],
     ['a phone number with letters', '{ calls(filter: { phoneNumber: "+49 abc" }) { totalCount } }'],
-    ['a phone number with a query-string injection', '{ calls(filter: { phoneNumber: "1&per_page=500" }) { totalCount } }'],
+    [
+      'a phone number with a query-string injection',
+      '{ calls(filter: { phoneNumber: "1&per_page=500" }) { totalCount } }',
+    ],
     ['assistantId 0', '{ calls(filter: { assistantId: 0 }) { totalCount } }', undefined, /positive integer/],
     ['negative campaignId', '{ calls(filter: { campaignId: -4 }) { totalCount } }'],
     ['callId 0', '{ call(callId: 0) { callId } }', undefined, /positive integer/],
     ['a node id that is not base64 of a type', '{ node(id: "%%%") { id } }'],
-    ['a Call node id that is not a number', `{ node(id: "${b64('Call:../../admin')}") { id } }`, undefined, /does not name a call/],
+    [
+      'a Call node id that is not a number',
+      `{ node(id: "${b64('Call:../../admin')}") { id } }`,
+      undefined,
+      /does not name a call/,
+    ],
     ['a Call node id with a leading zero', `{ node(id: "${b64('Call:0100')}") { id } }`],
   ])('%s', async (_name, query, variables, message) => {
     let vars: Record<string, unknown> | undefined = variables;
@@ -55,15 +94,22 @@ describe('bad input is refused with BAD_USER_INPUT before any upstream request',
     ['first as a string', '{ calls(first: "x") { totalCount } }'],
     ['a fractional first variable', 'query($n: Int) { calls(first: $n) { totalCount } }', { n: 2.5 }],
     ['an impossible Date literal', '{ calls(filter: { dateFrom: "2026-13-45" }) { totalCount } }'],
-    ['an invalid Date variable', 'query($d: Date) { calls(filter: { dateFrom: $d }) { totalCount } }', { d: 'yesterday' }],
+    [
+      'an invalid Date variable',
+      'query($d: Date) { calls(filter: { dateFrom: $d }) { totalCount } }',
+      { d: 'yesterday' },
+    ],
     ['an unknown field', '{ calls { nope } }'],
     ['an unknown enum value', '{ calls(filter: { status: ANSWERED }) { totalCount } }'],
-  ])('GraphQL itself refuses %s, with no upstream request', async (_name, query, variables?: Record<string, unknown>) => {
-    const { body } = await gw.query(query, variables);
-    expect(body.data ?? null).toBeNull();
-    expect(body.errors?.length).toBeGreaterThan(0);
-    expect(gw.upstream()).toHaveLength(0);
-  });
+  ])(
+    'GraphQL itself refuses %s, with no upstream request',
+    async (_name, query, variables?: Record<string, unknown>) => {
+      const { body } = await gw.query(query, variables);
+      expect(body.data ?? null).toBeNull();
+      expect(body.errors?.length).toBeGreaterThan(0);
+      expect(gw.upstream()).toHaveLength(0);
+    },
+  );
 });
 
 describe('authentication', () => {
@@ -72,7 +118,11 @@ describe('authentication', () => {
     ['a Basic credential', { token: null, headers: { authorization: 'Basic dXNlcjpwYXNz' } }],
     ['an empty bearer', { token: null, headers: { authorization: 'Bearer ' } }],
   ])('%s gets UNAUTHENTICATED and costs no upstream request', async (_name, options) => {
-    const { body } = await gw.query('{ calls(first: 5) { totalCount } call(callId: 100001) { callId } }', undefined, options);
+    const { body } = await gw.query(
+      '{ calls(first: 5) { totalCount } call(callId: 100001) { callId } }',
+      undefined,
+      options,
+    );
     expect(body.errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED', 'UNAUTHENTICATED']);
     expect(gw.upstream()).toHaveLength(0);
   });
@@ -117,7 +167,9 @@ describe('single calls and nodes', () => {
   it('a global id of a type that is not a node names nothing: null, no error, no upstream request', async () => {
     gw.resetUpstream();
     const other = b64('User:1');
-    const { body } = await gw.query(`{ node(id: "${other}") { id } nodes(ids: ["${other}", "${b64('PageInfo:1')}"]) { id } }`);
+    const { body } = await gw.query(
+      `{ node(id: "${other}") { id } nodes(ids: ["${other}", "${b64('PageInfo:1')}"]) { id } }`,
+    );
     expect(body).toEqual({ data: { node: null, nodes: [null, null] } });
     expect(gw.upstream()).toHaveLength(0);
   });
@@ -125,14 +177,23 @@ describe('single calls and nodes', () => {
 
 describe('malformed upstream records', () => {
   const base = demoCalls()[0]!;
-  const broken = (id: number, raw: Record<string, unknown>): SimCall => ({ ...base, raw: { ...base.raw, id, ...raw } as never });
+  const broken = (id: number, raw: Record<string, unknown>): SimCall => ({
+    ...base,
+    raw: { ...base.raw, id, ...raw } as never,
+  });
   let bad: TestGateway;
   beforeAll(async () => {
     bad = await startTestGateway({
       simulator: {
         tenants: {
           [DEMO_TOKEN]: [
-            broken(1, { duration: 'SECRET-VALUE-abc', carrier_cost: 'x', client_phone_number: 42, transcript: 17, variables: 'nope' }),
+            broken(1, {
+              duration: 'SECRET-VALUE-abc',
+              carrier_cost: 'x',
+              client_phone_number: 42,
+              transcript: 17,
+              variables: 'nope',
+            }),
             broken(2, {}),
             broken(3, { answered_by: ['human'], recording_url: false }),
           ],
@@ -163,7 +224,13 @@ describe('malformed upstream records', () => {
     );
     expect(paths).toHaveLength(5);
     const one = edges[index(1)]!.node;
-    expect(one).toMatchObject({ durationSeconds: null, carrierCost: null, clientPhoneNumber: null, transcript: [], variables: {} });
+    expect(one).toMatchObject({
+      durationSeconds: null,
+      carrierCost: null,
+      clientPhoneNumber: null,
+      transcript: [],
+      variables: {},
+    });
     expect(edges[index(2)]!.node.durationSeconds).toBe(base.raw.duration);
     expect(JSON.stringify(body)).not.toContain('SECRET-VALUE');
     // Non-null lists fell back to empty, and the repair was logged without the value.

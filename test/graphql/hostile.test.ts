@@ -20,7 +20,11 @@ const newestFirst = (calls: SimCall[]) =>
 const PAGE = `query Page($first: Int, $after: String, $last: Int) {
   calls(first: $first, after: $after, last: $last) { totalCount pageInfo { hasNextPage endCursor } edges { node { callId } } }
 }`;
-type Page = { totalCount: number | null; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: { callId: number } }[] };
+type Page = {
+  totalCount: number | null;
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  edges: { node: { callId: number } }[];
+};
 
 describe('an upstream whose total is larger than the rows it serves (item 4)', () => {
   it('ends a walk where the rows end: never hasNextPage without an end cursor to continue from', async () => {
@@ -32,7 +36,12 @@ describe('an upstream whose total is larger than the rows it serves (item 4)', (
       const page = Number(request.query.page ?? 1);
       const data = calls.slice((page - 1) * perPage, page * perPage).map((c) => c.raw);
       const body = { data, current_page: page, per_page: perPage, total: 300, last_page: Math.ceil(300 / perPage) };
-      return { kind: 'respond', status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+      return {
+        kind: 'respond',
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      };
     };
     gw = await startTestGateway({ simulator: { tenants: { [TOKEN]: calls }, faults: lying } });
     const seen: number[] = [];
@@ -60,7 +69,10 @@ describe('an upstream that answers lists with { data } only (items 4 and 5)', ()
   });
 
   it('callStats stopped by STATS_MAX_CALLS says complete: false', async () => {
-    gw = await startTestGateway({ simulator: { tenants: { [TOKEN]: calls }, envelope: 'data' }, config: { statsMaxCalls: 100 } });
+    gw = await startTestGateway({
+      simulator: { tenants: { [TOKEN]: calls }, envelope: 'data' },
+      config: { statsMaxCalls: 100 },
+    });
     const { body } = await gw.query('{ callStats { count complete scannedCount } }', {}, { token: TOKEN });
     expect(body.data).toEqual({ callStats: { count: 100, complete: false, scannedCount: 100 } });
   });
@@ -69,9 +81,15 @@ describe('an upstream that answers lists with { data } only (items 4 and 5)', ()
     gw = await startTestGateway({ simulator: { tenants: { [TOKEN]: calls }, envelope: 'data' } });
     const { body } = await gw.query(PAGE, { first: 5 }, { token: TOKEN });
     const page = (body.data as { calls: Page }).calls;
-    expect(page.edges.map((e) => e.node.callId)).toEqual(newestFirst(calls).slice(0, 5).map((c) => c.raw.id));
+    expect(page.edges.map((e) => e.node.callId)).toEqual(
+      newestFirst(calls)
+        .slice(0, 5)
+        .map((c) => c.raw.id),
+    );
     expect(page).toMatchObject({ totalCount: null, pageInfo: { hasNextPage: true } });
-    expect(body.errors).toMatchObject([{ path: ['calls', 'totalCount'], extensions: { code: 'UPSTREAM_BAD_RESPONSE' } }]);
+    expect(body.errors).toMatchObject([
+      { path: ['calls', 'totalCount'], extensions: { code: 'UPSTREAM_BAD_RESPONSE' } },
+    ]);
   });
 
   it('last without before says why it cannot be served, instead of an empty list', async () => {
@@ -86,7 +104,10 @@ describe('an upstream that answers lists with { data } only (items 4 and 5)', ()
 describe('one failing root field leaves the others (item 7)', () => {
   it('a callStats that fails is null with its error; the calls page of the same operation is served', async () => {
     gw = await startTestGateway({
-      simulator: { faults: (r) => (r.query.per_page === '100' ? { kind: 'respond', status: 500, body: '{"message":"Server Error"}' } : undefined) },
+      simulator: {
+        faults: (r) =>
+          r.query.per_page === '100' ? { kind: 'respond', status: 500, body: '{"message":"Server Error"}' } : undefined,
+      },
       upstream: { maxRetries: 0 },
     });
     const { body } = await gw.query('{ calls(first: 3) { edges { node { callId } } } callStats { count } }');
@@ -97,10 +118,17 @@ describe('one failing root field leaves the others (item 7)', () => {
 
   it('a calls page that fails is null with its error; a call looked up beside it is served', async () => {
     gw = await startTestGateway({
-      simulator: { faults: (r) => (r.path.endsWith('/user/calls') ? { kind: 'respond', status: 500, body: '{"message":"Server Error"}' } : undefined) },
+      simulator: {
+        faults: (r) =>
+          r.path.endsWith('/user/calls')
+            ? { kind: 'respond', status: 500, body: '{"message":"Server Error"}' }
+            : undefined,
+      },
       upstream: { maxRetries: 0 },
     });
-    const { body } = await gw.query('{ calls(first: 3) { edges { node { callId } } } call(callId: 100001) { callId } }');
+    const { body } = await gw.query(
+      '{ calls(first: 3) { edges { node { callId } } } call(callId: 100001) { callId } }',
+    );
     expect(body.data).toEqual({ calls: null, call: { callId: 100_001 } });
     expect(body.errors).toMatchObject([{ path: ['calls'], extensions: { code: 'UPSTREAM_UNAVAILABLE' } }]);
   });
@@ -114,12 +142,24 @@ describe('range and precision (items 17 and 18)', () => {
 
   it('an upstream id above 2^31-1 fails only its own callId field; id and the other fields and calls are served', async () => {
     gw = await startTestGateway({ simulator: { tenants: { [TOKEN]: calls } } });
-    const { body } = await gw.query('{ calls(first: 5) { edges { node { id callId status } } } }', {}, { token: TOKEN });
-    const nodes = (body.data as { calls: { edges: { node: { id: string; callId: number | null; status: string } }[] } }).calls.edges.map((e) => e.node);
+    const { body } = await gw.query(
+      '{ calls(first: 5) { edges { node { id callId status } } } }',
+      {},
+      { token: TOKEN },
+    );
+    const nodes = (
+      body.data as { calls: { edges: { node: { id: string; callId: number | null; status: string } }[] } }
+    ).calls.edges.map((e) => e.node);
     expect(nodes).toHaveLength(5);
-    expect(nodes[0]).toMatchObject({ id: Buffer.from('Call:3000000000').toString('base64'), callId: null, status: expect.any(String) });
+    expect(nodes[0]).toMatchObject({
+      id: Buffer.from('Call:3000000000').toString('base64'),
+      callId: null,
+      status: expect.any(String),
+    });
     expect(nodes.slice(1).every((n) => typeof n.callId === 'number')).toBe(true);
-    expect(body.errors).toMatchObject([{ path: ['calls', 'edges', 0, 'node', 'callId'], extensions: { code: 'UPSTREAM_BAD_RESPONSE' } }]);
+    expect(body.errors).toMatchObject([
+      { path: ['calls', 'edges', 0, 'node', 'callId'], extensions: { code: 'UPSTREAM_BAD_RESPONSE' } },
+    ]);
     // The global id still reaches the call.
     const byId = await gw.query(`{ node(id: "${nodes[0]!.id}") { ... on Call { status } } }`, {}, { token: TOKEN });
     expect(byId.body.errors).toBeUndefined();
@@ -128,8 +168,17 @@ describe('range and precision (items 17 and 18)', () => {
 
   it('costs come exactly as Decimal beside the Float fields', async () => {
     gw = await startTestGateway({ simulator: { tenants: { [TOKEN]: calls } } });
-    const { body } = await gw.query('{ calls(first: 1) { edges { node { totalCost totalCostDecimal carrierCost carrierCostDecimal } } } }', {}, { token: TOKEN });
+    const { body } = await gw.query(
+      '{ calls(first: 1) { edges { node { totalCost totalCostDecimal carrierCost carrierCostDecimal } } } }',
+      {},
+      { token: TOKEN },
+    );
     const node = (body.data as { calls: { edges: { node: Record<string, unknown> }[] } }).calls.edges[0]!.node;
-    expect(node).toEqual({ totalCost: 12_345_678_901.123457, totalCostDecimal: '12345678901.12345678', carrierCost: 0.10000001, carrierCostDecimal: '0.10000001' });
+    expect(node).toEqual({
+      totalCost: 12_345_678_901.123457,
+      totalCostDecimal: '12345678901.12345678',
+      carrierCost: 0.10000001,
+      carrierCostDecimal: '0.10000001',
+    });
   });
 });

@@ -8,7 +8,9 @@ import { demoCalls } from '../../src/simulator/data.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
-const [first, second] = demoCalls().slice(30, 32).map((c) => c.raw);
+const [first, second] = demoCalls()
+  .slice(30, 32)
+  .map((c) => c.raw);
 const FIRST = b64(`Call:${first!.id}`);
 const SECOND = b64(`Call:${second!.id}`);
 
@@ -51,9 +53,12 @@ describe('nodes with malformed ids among good ones', () => {
       { path: ['nodes', 5], code: 'BAD_USER_INPUT', argumentName: 'ids' },
     ]);
     // The list page and one request per distinct good id; the bad ids cost the upstream nothing.
-    expect(gw.upstream().map((r) => r.path).sort()).toEqual(
-      ['/api/user/calls', `/api/user/calls/${first!.id}`, `/api/user/calls/${second!.id}`].sort(),
-    );
+    expect(
+      gw
+        .upstream()
+        .map((r) => r.path)
+        .sort(),
+    ).toEqual(['/api/user/calls', `/api/user/calls/${first!.id}`, `/api/user/calls/${second!.id}`].sort());
   });
 
   it('node(id:) with a malformed id is null with BAD_USER_INPUT at ["node"]; siblings keep their data', async () => {

@@ -71,20 +71,34 @@ describe('callStats', () => {
   it('applies the filter upstream', async () => {
     gw = await startTestGateway({ simulator: { tenants: { 'stats-token': knownTenant() } } });
     const { body } = await gw.query(STATS, { filter: { status: 'COMPLETED' } }, { token: 'stats-token' });
-    expect((body.data as { callStats: { count: number; byStatus: unknown } }).callStats).toMatchObject({ count: 100, byStatus: [{ status: 'COMPLETED', count: 100 }] });
+    expect((body.data as { callStats: { count: number; byStatus: unknown } }).callStats).toMatchObject({
+      count: 100,
+      byStatus: [{ status: 'COMPLETED', count: 100 }],
+    });
     for (const request of gw.upstream()) expect(request.query.status).toBe('completed');
   });
 
   it('says it is partial beyond STATS_MAX_CALLS instead of cutting silently', async () => {
-    gw = await startTestGateway({ simulator: { tenants: { 'stats-token': knownTenant() } }, config: { statsMaxCalls: 100 } });
+    gw = await startTestGateway({
+      simulator: { tenants: { 'stats-token': knownTenant() } },
+      config: { statsMaxCalls: 100 },
+    });
     const { body } = await gw.query(STATS, {}, { token: 'stats-token' });
-    expect((body.data as { callStats: unknown }).callStats).toMatchObject({ count: 250, complete: false, scannedCount: 100, totalCost: '1.00000000' });
+    expect((body.data as { callStats: unknown }).callStats).toMatchObject({
+      count: 250,
+      complete: false,
+      scannedCount: 100,
+      totalCost: '1.00000000',
+    });
     expect(gw.upstream()).toHaveLength(1);
   });
 
   it('an upstream failure in the middle is a clear error, never half-made totals', async () => {
     gw = await startTestGateway({
-      simulator: { tenants: { 'stats-token': knownTenant() }, faults: (r) => (r.query.page === '2' ? { kind: 'respond', status: 500, body: '{}' } : undefined) },
+      simulator: {
+        tenants: { 'stats-token': knownTenant() },
+        faults: (r) => (r.query.page === '2' ? { kind: 'respond', status: 500, body: '{}' } : undefined),
+      },
       upstream: { maxRetries: 0 },
     });
     const { body } = await gw.query(STATS, {}, { token: 'stats-token' });
@@ -95,7 +109,9 @@ describe('callStats', () => {
   });
 
   it('the same caller repeating the same request within the TTL is answered from memory; another caller is not', async () => {
-    gw = await startTestGateway({ simulator: { tenants: { 'stats-token': knownTenant(), 'other-token': knownTenant() } } });
+    gw = await startTestGateway({
+      simulator: { tenants: { 'stats-token': knownTenant(), 'other-token': knownTenant() } },
+    });
     await gw.query(STATS, {}, { token: 'stats-token' });
     await gw.query(STATS, {}, { token: 'stats-token' });
     expect(gw.upstream()).toHaveLength(3);
@@ -106,7 +122,9 @@ describe('callStats', () => {
   });
 
   it('counts in the query cost limit', async () => {
-    gw = await startTestGateway({ config: { limits: { ...(await import('../../src/config.js')).loadConfig({}).limits, maxCost: 500 } } });
+    gw = await startTestGateway({
+      config: { limits: { ...(await import('../../src/config.js')).loadConfig({}).limits, maxCost: 500 } },
+    });
     const { body } = await gw.query('{ callStats { count } }');
     expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_LIMIT_EXCEEDED', limit: 'cost' });
     expect(gw.upstream()).toHaveLength(0);

@@ -131,12 +131,20 @@ describe('item 13: no "Did you mean" with introspection off', () => {
   // Each would suggest a name of the schema; graphql-armor's blockFieldSuggestion hides only some.
   const typos: [string, string, Record<string, unknown>?][] = [
     ['an enum value in a literal', '{ calls(filter: { status: COMPLETE }) { totalCount } }'],
-    ['an enum value in a variable', 'query($s: CallStatus) { calls(filter: { status: $s }) { totalCount } }', {
-      s: 'COMPLETE',
-    }],
-    ['an input field in a variable', 'query($f: CallFilter) { calls(filter: $f) { totalCount } }', {
-      f: { statuss: 'FAILED' },
-    }],
+    [
+      'an enum value in a variable',
+      'query($s: CallStatus) { calls(filter: { status: $s }) { totalCount } }',
+      {
+        s: 'COMPLETE',
+      },
+    ],
+    [
+      'an input field in a variable',
+      'query($f: CallFilter) { calls(filter: $f) { totalCount } }',
+      {
+        f: { statuss: 'FAILED' },
+      },
+    ],
     ['an input field in a literal', '{ calls(filter: { statuss: FAILED }) { totalCount } }'],
     ['a field', '{ calls { totalCont } }'],
     ['an argument', '{ calls(frist: 1) { totalCount } }'],

@@ -8,21 +8,45 @@ const decode = (cursor: string) => Number(cursor.slice(1));
 
 describe('rowRangeForArgs', () => {
   it.each<[string, ConnectionArgs, ReturnType<typeof rowRangeForArgs>]>([
-    ['no arguments: the default size from the start', {}, { kind: 'range', start: 0, size: 20, lower: 0, upper: null, by: 'first' }],
+    [
+      'no arguments: the default size from the start',
+      {},
+      { kind: 'range', start: 0, size: 20, lower: 0, upper: null, by: 'first' },
+    ],
     ['first', { first: 15 }, { kind: 'range', start: 0, size: 15, lower: 0, upper: null, by: 'first' }],
-    ['first after', { first: 15, after: '@29' }, { kind: 'range', start: 30, size: 15, lower: 30, upper: null, by: 'first' }],
+    [
+      'first after',
+      { first: 15, after: '@29' },
+      { kind: 'range', start: 30, size: 15, lower: 30, upper: null, by: 'first' },
+    ],
     ['first 0', { first: 0, after: '@9' }, { kind: 'range', start: 10, size: 0, lower: 10, upper: null, by: 'first' }],
     ['after only', { after: '@4' }, { kind: 'range', start: 5, size: 20, lower: 5, upper: null, by: 'first' }],
-    ['last before', { last: 10, before: '@30' }, { kind: 'range', start: 20, size: 10, lower: 0, upper: 30, by: 'last' }],
-    ['last before near the start', { last: 10, before: '@3' }, { kind: 'range', start: 0, size: 3, lower: 0, upper: 3, by: 'last' }],
+    [
+      'last before',
+      { last: 10, before: '@30' },
+      { kind: 'range', start: 20, size: 10, lower: 0, upper: 30, by: 'last' },
+    ],
+    [
+      'last before near the start',
+      { last: 10, before: '@3' },
+      { kind: 'range', start: 0, size: 3, lower: 0, upper: 3, by: 'last' },
+    ],
     ['last without before', { last: 10 }, { kind: 'tail', size: 10, minStart: 0, lower: 0, upper: null, by: 'last' }],
-    ['last after without before', { last: 10, after: '@49' }, { kind: 'tail', size: 10, minStart: 50, lower: 50, upper: null, by: 'last' }],
+    [
+      'last after without before',
+      { last: 10, after: '@49' },
+      { kind: 'tail', size: 10, minStart: 50, lower: 50, upper: null, by: 'last' },
+    ],
     [
       'first between after and before',
       { first: 50, after: '@9', before: '@20' },
       { kind: 'range', start: 10, size: 10, lower: 10, upper: 20, by: 'first' },
     ],
-    ['last between after and before', { last: 5, after: '@9', before: '@20' }, { kind: 'range', start: 15, size: 5, lower: 10, upper: 20, by: 'last' }],
+    [
+      'last between after and before',
+      { last: 5, after: '@9', before: '@20' },
+      { kind: 'range', start: 15, size: 5, lower: 10, upper: 20, by: 'last' },
+    ],
     ['before only', { before: '@50' }, { kind: 'range', start: 0, size: 20, lower: 0, upper: 50, by: 'first' }],
   ])('%s', (_name, args, expected) => {
     expect(rowRangeForArgs(args, limits, decode)).toEqual(expected);

@@ -29,7 +29,10 @@ describe('cursor codec', () => {
     const codec = cursorCodec(keyA);
     const cursor = codec.encode(42, { callId: 123_456, createdAtMs: 1_754_055_268_525 });
     expect(Buffer.from(cursor, 'base64url').toString()).toMatch(/^cur2:42:/);
-    expect(codec.decodeAnchored(cursor, 'after')).toEqual({ offset: 42, anchor: { callId: 123_456, createdAtMs: 1_754_055_268_525 } });
+    expect(codec.decodeAnchored(cursor, 'after')).toEqual({
+      offset: 42,
+      anchor: { callId: 123_456, createdAtMs: 1_754_055_268_525 },
+    });
     expect(codec.decode(cursor, 'after')).toBe(42);
   });
 
@@ -70,7 +73,13 @@ describe('cursor codec', () => {
   it.each(['x', 'A', '_', 'AA'])('accepts only the exact string it issued, not one with %j appended', (suffix) => {
     // Base64url decoding drops the bits of a trailing partial character; the appended text must not vanish.
     // Cursors of every length modulo 4, so that an appended character either forms a new byte or none.
-    const cursors = Array.from({ length: 12 }, (_, i) => encodeCursor(10 ** (i % 6) + i, keyA, i < 6 ? undefined : { callId: 100_001 + i, createdAtMs: 1_767_225_600_000 }));
+    const cursors = Array.from({ length: 12 }, (_, i) =>
+      encodeCursor(
+        10 ** (i % 6) + i,
+        keyA,
+        i < 6 ? undefined : { callId: 100_001 + i, createdAtMs: 1_767_225_600_000 },
+      ),
+    );
     expect(new Set(cursors.map((c) => c.length % 4))).toEqual(new Set([0, 2, 3]));
     for (const cursor of cursors) expect(rejection(`${cursor}${suffix}`).details).toEqual({ argumentName: 'after' });
   });
@@ -85,7 +94,10 @@ describe('cursor codec', () => {
     ['the offset made fractional', flip(cursorA, 1, () => '4.2')],
     ['the MAC changed', flip(cursorA, 3, (mac) => (mac[0] === 'A' ? 'B' : 'A') + mac.slice(1))],
     ['the MAC truncated', flip(cursorA, 3, (mac) => mac.slice(0, 4))],
-    ['the filter tag swapped for another filter', flip(cursorA, 2, () => Buffer.from(encodeCursor(42, keyOtherFilter), 'base64url').toString().split(':')[2]!)],
+    [
+      'the filter tag swapped for another filter',
+      flip(cursorA, 2, () => Buffer.from(encodeCursor(42, keyOtherFilter), 'base64url').toString().split(':')[2]!),
+    ],
   ])('rejects a tampered cursor: %s', (_name, cursor) => {
     expect(rejection(cursor).message).toBe('Argument "after" is not a valid cursor: it was altered.');
   });

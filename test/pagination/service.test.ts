@@ -17,7 +17,10 @@ interface Row {
 }
 
 const T0 = Date.UTC(2026, 10, 1);
-const LIST: Row[] = Array.from({ length: 237 }, (_, i) => ({ callId: 5_000 - i, createdAt: new Date(T0 - i * 60_000) }));
+const LIST: Row[] = Array.from({ length: 237 }, (_, i) => ({
+  callId: 5_000 - i,
+  createdAt: new Date(T0 - i * 60_000),
+}));
 const IDS = LIST.map((r) => r.callId);
 
 interface Dialect {
@@ -51,7 +54,12 @@ function source(dialect: Dialect, options: { refuseAfter?: number } = {}) {
     const start = (request.page - 1) * perPage;
     const items = LIST.slice(start, start + perPage);
     const echo: PageEcho = dialect.echo
-      ? { perPage, currentPage: request.page, from: items.length ? start + 1 : null, to: items.length ? start + items.length : null }
+      ? {
+          perPage,
+          currentPage: request.page,
+          from: items.length ? start + 1 : null,
+          to: items.length ? start + items.length : null,
+        }
       : { perPage: null, currentPage: null, from: null, to: null };
     const served = servedBlock(request, echo, items.length);
     if (served.perPage < request.perPage) maxPerPage = Math.min(maxPerPage, served.perPage);
@@ -65,7 +73,9 @@ function source(dialect: Dialect, options: { refuseAfter?: number } = {}) {
   const pages: PageSource<Row> = {
     maxPerPage: () => maxPerPage,
     known: (start, size) =>
-      read.filter((p) => (p.request.page - 1) * p.request.perPage < start + size && p.request.page * p.request.perPage > start),
+      read.filter(
+        (p) => (p.request.page - 1) * p.request.perPage < start + size && p.request.page * p.request.perPage > start,
+      ),
     async fetch(requests) {
       return requests.map((request) => {
         asked.push(request);
@@ -121,7 +131,14 @@ describe.each(Object.entries(DIALECTS))('the pagination service over %s', (_name
 
   it('totalCount alone', async () => {
     const { pages, asked } = source(dialect);
-    const page = await readConnection(pages, { range: { kind: 'range', start: 0, size: 0 }, anchor: null, needRows: false, needTotal: true, driftSearchRows: 0, readAhead: false });
+    const page = await readConnection(pages, {
+      range: { kind: 'range', start: 0, size: 0 },
+      anchor: null,
+      needRows: false,
+      needTotal: true,
+      driftSearchRows: 0,
+      readAhead: false,
+    });
     // Without `total` nor `last_page` a page of one row cannot say how long the list is.
     expect(page.total).toBe(dialect.totals ? LIST.length : null);
     expect(asked).toEqual([{ perPage: 1, page: 1 }]);
@@ -156,58 +173,122 @@ describe.each(Object.entries(DIALECTS))('the pagination service over %s', (_name
 });
 
 // `last` without `before` needs the list's length first, which the `{ data }`-only dialect never tells.
-describe.each(Object.entries(DIALECTS).filter(([, dialect]) => dialect.totals))('backwards over %s', (_name, dialect) => {
-  it('`last` without `before` asks no total when any page at hand tells it', async () => {
-    const { pages, asked } = source(dialect);
-    await pages.fetch([{ perPage: 50, page: 3 }], 'interactive');
-    asked.length = 0;
-    await readConnection(pages, { range: { kind: 'tail', size: 5, minStart: 0, by: 'last' }, anchor: null, needRows: true, needTotal: true, driftSearchRows: 0, readAhead: false });
-    expect(asked.some((r) => r.perPage === 1)).toBe(false);
-  });
-
-  it('a backward walk with last: 40 gives exactly the list', async () => {
-    const { pages } = source(dialect);
-    const collected: number[] = [];
-    let before: number | null = null;
-    for (let guard = 0; guard < 20; guard++) {
-      const page: ConnectionPage<Row> = await readConnection(pages, {
-        range: before === null ? { kind: 'tail', size: 40, minStart: 0 } : { kind: 'range', start: Math.max(0, before - 40), size: before - Math.max(0, before - 40) },
+describe.each(Object.entries(DIALECTS).filter(([, dialect]) => dialect.totals))(
+  'backwards over %s',
+  (_name, dialect) => {
+    it('`last` without `before` asks no total when any page at hand tells it', async () => {
+      const { pages, asked } = source(dialect);
+      await pages.fetch([{ perPage: 50, page: 3 }], 'interactive');
+      asked.length = 0;
+      await readConnection(pages, {
+        range: { kind: 'tail', size: 5, minStart: 0, by: 'last' },
         anchor: null,
         needRows: true,
         needTotal: true,
-        driftSearchRows: 200,
-        readAhead: before !== null,
+        driftSearchRows: 0,
+        readAhead: false,
       });
-      collected.unshift(...page.rows.map((r) => r.item.callId));
-      if (!page.hasPreviousPage) break;
-      before = page.rows[0]!.offset;
-    }
-    expect(collected).toEqual(IDS);
-  });
+      expect(asked.some((r) => r.perPage === 1)).toBe(false);
+    });
 
-});
+    it('a backward walk with last: 40 gives exactly the list', async () => {
+      const { pages } = source(dialect);
+      const collected: number[] = [];
+      let before: number | null = null;
+      for (let guard = 0; guard < 20; guard++) {
+        const page: ConnectionPage<Row> = await readConnection(pages, {
+          range:
+            before === null
+              ? { kind: 'tail', size: 40, minStart: 0 }
+              : { kind: 'range', start: Math.max(0, before - 40), size: before - Math.max(0, before - 40) },
+          anchor: null,
+          needRows: true,
+          needTotal: true,
+          driftSearchRows: 200,
+          readAhead: before !== null,
+        });
+        collected.unshift(...page.rows.map((r) => r.item.callId));
+        if (!page.hasPreviousPage) break;
+        before = page.rows[0]!.offset;
+      }
+      expect(collected).toEqual(IDS);
+    });
+  },
+);
 
 describe('servedBlock: where a page sits, from the paginator echo', () => {
   const none: PageEcho = { perPage: null, currentPage: null, from: null, to: null };
   it.each<[string, PageRequest, PageEcho, number, PageRequest]>([
     ['no echo: as asked', { perPage: 100, page: 2 }, none, 100, { perPage: 100, page: 2 }],
-    ['an echo that agrees', { perPage: 100, page: 2 }, { perPage: 100, currentPage: 2, from: 101, to: 200 }, 100, { perPage: 100, page: 2 }],
-    ['a capped per_page: rows 50-99, not 100-199', { perPage: 100, page: 2 }, { perPage: 50, currentPage: 2, from: 51, to: 100 }, 50, { perPage: 50, page: 2 }],
-    ['per_page as a string was read as a number', { perPage: 15, page: 1 }, { perPage: 15, currentPage: 1, from: 1, to: 15 }, 15, { perPage: 15, page: 1 }],
-    ['an empty page past the end (from/to null)', { perPage: 20, page: 9 }, { perPage: 20, currentPage: 9, from: null, to: null }, 0, { perPage: 20, page: 9 }],
-    ['only from/to, on a boundary of the size asked', { perPage: 25, page: 3 }, { perPage: null, currentPage: null, from: 51, to: 75 }, 25, { perPage: 25, page: 3 }],
-    ['a current_page other than asked', { perPage: 10, page: 7 }, { perPage: 10, currentPage: 5, from: 41, to: 50 }, 10, { perPage: 10, page: 5 }],
-    ['a per_page larger than asked (the parameter ignored)', { perPage: 10, page: 1 }, { perPage: 15, currentPage: 1, from: 1, to: 15 }, 15, { perPage: 15, page: 1 }],
+    [
+      'an echo that agrees',
+      { perPage: 100, page: 2 },
+      { perPage: 100, currentPage: 2, from: 101, to: 200 },
+      100,
+      { perPage: 100, page: 2 },
+    ],
+    [
+      'a capped per_page: rows 50-99, not 100-199',
+      { perPage: 100, page: 2 },
+      { perPage: 50, currentPage: 2, from: 51, to: 100 },
+      50,
+      { perPage: 50, page: 2 },
+    ],
+    [
+      'per_page as a string was read as a number',
+      { perPage: 15, page: 1 },
+      { perPage: 15, currentPage: 1, from: 1, to: 15 },
+      15,
+      { perPage: 15, page: 1 },
+    ],
+    [
+      'an empty page past the end (from/to null)',
+      { perPage: 20, page: 9 },
+      { perPage: 20, currentPage: 9, from: null, to: null },
+      0,
+      { perPage: 20, page: 9 },
+    ],
+    [
+      'only from/to, on a boundary of the size asked',
+      { perPage: 25, page: 3 },
+      { perPage: null, currentPage: null, from: 51, to: 75 },
+      25,
+      { perPage: 25, page: 3 },
+    ],
+    [
+      'a current_page other than asked',
+      { perPage: 10, page: 7 },
+      { perPage: 10, currentPage: 5, from: 41, to: 50 },
+      10,
+      { perPage: 10, page: 5 },
+    ],
+    [
+      'a per_page larger than asked (the parameter ignored)',
+      { perPage: 10, page: 1 },
+      { perPage: 15, currentPage: 1, from: 1, to: 15 },
+      15,
+      { perPage: 15, page: 1 },
+    ],
   ])('%s', (_name, asked, echo, rows, expected) => {
     expect(servedBlock(asked, echo, rows)).toEqual(expected);
   });
 
   it.each<[string, PageRequest, PageEcho, number]>([
     ['more rows than its per_page', { perPage: 50, page: 1 }, { perPage: 50, currentPage: 1, from: 1, to: 60 }, 60],
-    ['from that is not where its page starts', { perPage: 50, page: 2 }, { perPage: 50, currentPage: 2, from: 7, to: 56 }, 50],
+    [
+      'from that is not where its page starts',
+      { perPage: 50, page: 2 },
+      { perPage: 50, currentPage: 2, from: 7, to: 56 },
+      50,
+    ],
     ['to that does not match the rows', { perPage: 50, page: 1 }, { perPage: 50, currentPage: 1, from: 1, to: 40 }, 50],
     ['per_page 0', { perPage: 50, page: 1 }, { perPage: 0, currentPage: 1, from: null, to: null }, 0],
-    ['only from, off any boundary', { perPage: 25, page: 3 }, { perPage: null, currentPage: null, from: 52, to: 76 }, 25],
+    [
+      'only from, off any boundary',
+      { perPage: 25, page: 3 },
+      { perPage: null, currentPage: null, from: 52, to: 76 },
+      25,
+    ],
   ])('%s is UPSTREAM_BAD_RESPONSE', (_name, asked, echo, rows) => {
     expect(() => servedBlock(asked, echo, rows)).toThrow(expect.objectContaining({ code: 'UPSTREAM_BAD_RESPONSE' }));
   });

@@ -12,7 +12,12 @@ const better = (a: Cost, b: Cost) => a.requests < b.requests || (a.requests === 
 function costOf(plan: PageRequest[], offset: number, size: number, maxPerPage: number): Cost {
   const blocks = plan
     .map((r) => {
-      const valid = Number.isInteger(r.perPage) && r.perPage >= 1 && r.perPage <= maxPerPage && Number.isInteger(r.page) && r.page >= 1;
+      const valid =
+        Number.isInteger(r.perPage) &&
+        r.perPage >= 1 &&
+        r.perPage <= maxPerPage &&
+        Number.isInteger(r.page) &&
+        r.page >= 1;
       if (!valid) throw new Error(`invalid request ${JSON.stringify(r)}`);
       return [requestStart(r), requestStart(r) + r.perPage] as const;
     })
@@ -92,7 +97,8 @@ describe('planWindow', () => {
         const want = { requests: Math.floor(packed / PACK), rows: packed % PACK };
         checked++;
         if (got.requests !== want.requests || got.rows !== want.rows) {
-          if (mismatches.length < 5) mismatches.push(`offset ${offset} size ${size}: ${JSON.stringify(got)} vs ${JSON.stringify(want)}`);
+          if (mismatches.length < 5)
+            mismatches.push(`offset ${offset} size ${size}: ${JSON.stringify(got)} vs ${JSON.stringify(want)}`);
         }
       }
     }

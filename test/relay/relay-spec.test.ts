@@ -22,7 +22,11 @@ const N = ids.length;
 
 /** The cursor the gateway issues for the row at `offset` (anchored on its call, as clients receive it). */
 const cursorAt = (offset: number) =>
-  encodeCursor(offset, { filterKey: 'status=failed', secret: DEFAULT_CURSOR_SECRET }, { callId: ids[offset]!, createdAtMs: list[offset]!.createdAt.getTime() });
+  encodeCursor(
+    offset,
+    { filterKey: 'status=failed', secret: DEFAULT_CURSOR_SECRET },
+    { callId: ids[offset]!, createdAtMs: list[offset]!.createdAt.getTime() },
+  );
 
 const QUERY = `query Page($first: Int, $after: String, $last: Int, $before: String) {
   calls(first: $first, after: $after, last: $last, before: $before, filter: { status: FAILED }) {
@@ -68,7 +72,11 @@ describe(`calls against graphql-relay's connectionFromArray (${N} failed calls, 
       before: before === null ? null : cursorAt(before),
     });
     expect(body.errors).toBeUndefined();
-    const page = (body.data as { calls: { pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean }; edges: { node: { callId: number } }[] } }).calls;
+    const page = (
+      body.data as {
+        calls: { pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean }; edges: { node: { callId: number } }[] };
+      }
+    ).calls;
     const got = page.edges.map((e) => e.node.callId);
     expect(got).toEqual(relay.edges.map((e) => e.node));
     // The rows the page holds, as offsets in the list (an empty page sits where it starts).

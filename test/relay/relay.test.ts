@@ -88,7 +88,14 @@ describe('Relay', () => {
     await gw.query('{ calls(first: 1) { totalCount } }');
     const list = await gw.query(listText, { first: 3, filter: { status: 'COMPLETED' } });
     expect(list.body.errors).toBeUndefined();
-    const calls = (list.body.data as { calls: { edges: { cursor: string; node: { id: string; callId: number } }[]; pageInfo: { hasNextPage: boolean } } }).calls;
+    const calls = (
+      list.body.data as {
+        calls: {
+          edges: { cursor: string; node: { id: string; callId: number } }[];
+          pageInfo: { hasNextPage: boolean };
+        };
+      }
+    ).calls;
     expect(calls.edges).toHaveLength(3);
     expect(calls.pageInfo.hasNextPage).toBe(true);
 
@@ -101,7 +108,9 @@ describe('Relay', () => {
     for (const headers of [{}, { 'cache-control': 'no-cache' }] as Record<string, string>[]) {
       const refetched = await gw.query(refetchText, { id: first.id }, { headers });
       expect(refetched.body.errors).toBeUndefined();
-      expect(refetched.body.data).toMatchObject({ node: { __typename: 'Call', id: first.id, callId: first.callId, status: 'COMPLETED' } });
+      expect(refetched.body.data).toMatchObject({
+        node: { __typename: 'Call', id: first.id, callId: first.callId, status: 'COMPLETED' },
+      });
     }
     expect(gw.upstream().map((r) => r.path)).toEqual([`/api/user/calls/${first.callId}`]);
   });

@@ -31,7 +31,17 @@ async function post(body: string | Buffer, headers: Record<string, string> = {})
     body: body as BodyInit,
   });
   const text = await response.text();
-  return { status: response.status, text, json: (() => { try { return JSON.parse(text) as { errors?: { message: string; extensions?: Record<string, unknown> }[] }; } catch { return null; } })() };
+  return {
+    status: response.status,
+    text,
+    json: (() => {
+      try {
+        return JSON.parse(text) as { errors?: { message: string; extensions?: Record<string, unknown> }[] };
+      } catch {
+        return null;
+      }
+    })(),
+  };
 }
 
 async function rejected(query: string, limit?: string) {
@@ -53,8 +63,14 @@ describe('B1: depth', () => {
   it.each([
     ['fields', `{ __type(name: "Call") { fields { type { ${deepType(4)} } } } }`],
     ['a fragment', `{ __type(name: "Call") { ...F } } fragment F on __Type { fields { type { ${deepType(4)} } } }`],
-    ['a fragment named __schema', `{ __type(name: "Call") { ...__schema } } fragment __schema on __Type { fields { type { ${deepType(4)} } } }`],
-    ['a reused fragment', `{ __type(name: "Call") { ...T fields { type { ...T } } } } fragment T on __Type { ${deepType(5)} }`],
+    [
+      'a fragment named __schema',
+      `{ __type(name: "Call") { ...__schema } } fragment __schema on __Type { fields { type { ${deepType(4)} } } }`,
+    ],
+    [
+      'a reused fragment',
+      `{ __type(name: "Call") { ...T fields { type { ...T } } } } fragment T on __Type { ${deepType(5)} }`,
+    ],
   ])('rejects depth 7+ through %s', async (_name, query) => {
     await rejected(query, 'depth');
   });
@@ -65,7 +81,8 @@ describe('B1: depth', () => {
 });
 
 describe('B2: aliases, directives, root fields', () => {
-  const aliases = (n: number) => `{ calls(first: 1) { ${Array.from({ length: n }, (_, i) => `a${i}: totalCount`).join(' ')} } }`;
+  const aliases = (n: number) =>
+    `{ calls(first: 1) { ${Array.from({ length: n }, (_, i) => `a${i}: totalCount`).join(' ')} } }`;
   it('accepts 10 aliases', async () => {
     expect((await gw.query(aliases(10))).body.errors).toBeUndefined();
   });
@@ -76,7 +93,10 @@ describe('B2: aliases, directives, root fields', () => {
     await rejected(`{ calls(first: 1) { totalCount ${'@include(if: true) '.repeat(11)} } }`, 'directives');
   });
   it('rejects 6 root fields', async () => {
-    await rejected(`{ ${Array.from({ length: 6 }, (_, i) => `r${i}: call(callId: ${i + 1}) { callId }`).join(' ')} }`, 'rootFields');
+    await rejected(
+      `{ ${Array.from({ length: 6 }, (_, i) => `r${i}: call(callId: ${i + 1}) { callId }`).join(' ')} }`,
+      'rootFields',
+    );
   });
   const fragments = CallsPageDocument.definitions
     .filter((d) => d.kind === 'FragmentDefinition' && d.name.value === 'CallFields')
@@ -122,7 +142,9 @@ describe('B3: oversized documents', () => {
 
 describe('B4: request bodies', () => {
   it('refuses a 300 kB body with 413 before parsing it', async () => {
-    const { status, json } = await post(JSON.stringify({ query: `{ calls { totalCount } }`, padding: 'x'.repeat(300 * 1024) }));
+    const { status, json } = await post(
+      JSON.stringify({ query: `{ calls { totalCount } }`, padding: 'x'.repeat(300 * 1024) }),
+    );
     expect(status).toBe(413);
     expect(json?.errors?.[0]?.extensions?.code).toBe('REQUEST_TOO_LARGE');
   });
@@ -153,7 +175,9 @@ describe('B4: request bodies', () => {
     expect(process.memoryUsage().rss - before).toBeLessThan(8 * 1024 * 1024);
   });
   it('refuses an array batch (batching is off)', async () => {
-    const { status } = await post(JSON.stringify([{ query: '{ calls { totalCount } }' }, { query: '{ calls { totalCount } }' }]));
+    const { status } = await post(
+      JSON.stringify([{ query: '{ calls { totalCount } }' }, { query: '{ calls { totalCount } }' }]),
+    );
     expect(status).toBeGreaterThanOrEqual(400);
     expect(status).toBeLessThan(500);
   });
@@ -187,9 +211,18 @@ describe('B5: page sizes', () => {
 });
 
 describe('B6: injection through ids and arguments', () => {
-  const nasty = ['../../admin', '%2F..%2Fadmin', 'http://evil.example/', '+49\r\nX-Injected: 1', '\u202e\u0000😀', '?per_page=1000#'];
+  const nasty = [
+    '../../admin',
+    '%2F..%2Fadmin',
+    'http://evil.example/',
+    '+49\r\nX-Injected: 1',
+    '\u202e\u0000😀',
+    '?per_page=1000#',
+  ];
   it.each(nasty)('a phone number filter %j is refused', async (value) => {
-    const { body } = await gw.query('query($p: String) { calls(filter: { phoneNumber: $p }) { totalCount } }', { p: value });
+    const { body } = await gw.query('query($p: String) { calls(filter: { phoneNumber: $p }) { totalCount } }', {
+      p: value,
+    });
     expect(body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
   it.each(nasty)('a node id %j is refused or names nothing', async (value) => {
@@ -252,8 +285,24 @@ describe('B8: mutations over GET and CSRF', () => {
 
 describe('B9: fuzz', () => {
   const seconds = Number(process.env.FUZZ_SECONDS ?? 5);
-  const fieldNames = ['callId', 'status', 'type', 'durationSeconds', 'totalCost', 'transcriptText', 'createdAt', 'variables', 'nope', '__typename'];
-  const intish = fc.oneof(fc.integer({ min: -5, max: 300 }), fc.constantFrom(0, 2147483647, -2147483648), fc.double(), fc.string());
+  const fieldNames = [
+    'callId',
+    'status',
+    'type',
+    'durationSeconds',
+    'totalCost',
+    'transcriptText',
+    'createdAt',
+    'variables',
+    'nope',
+    '__typename',
+  ];
+  const intish = fc.oneof(
+    fc.integer({ min: -5, max: 300 }),
+    fc.constantFrom(0, 2147483647, -2147483648),
+    fc.double(),
+    fc.string(),
+  );
   const operation = fc
     .record({
       first: fc.option(intish, { nil: undefined }),
@@ -272,7 +321,10 @@ describe('B9: fuzz', () => {
       }`;
       return { query, variables };
     });
-  const garbage = fc.record({ query: fc.oneof(fc.string(), fc.stringMatching(/^[{}()a-z_:$!@ "\n]{0,200}$/)), variables: fc.jsonValue() });
+  const garbage = fc.record({
+    query: fc.oneof(fc.string(), fc.stringMatching(/^[{}()a-z_:$!@ "\n]{0,200}$/)),
+    variables: fc.jsonValue(),
+  });
 
   it(`never answers 5xx, never crashes, always well-formed GraphQL JSON (${seconds} s)`, async () => {
     let runs = 0;
@@ -304,7 +356,9 @@ describe('B10: unexpected errors are masked', () => {
         resolvers: {
           Query: {
             boom: () => {
-              throw new Error('GET https://app.famulor.de/api/user/calls failed with Authorization: Bearer sk-live-LEAK-123');
+              throw new Error(
+                'GET https://app.famulor.de/api/user/calls failed with Authorization: Bearer sk-live-LEAK-123',
+              );
             },
           },
         },
@@ -312,9 +366,20 @@ describe('B10: unexpected errors are masked', () => {
       maskedErrors: { maskError },
       logging: yogaLogging(logger),
     });
-    const response = await yoga.fetch('http://x/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ boom }"}' });
+    const response = await yoga.fetch('http://x/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query":"{ boom }"}',
+    });
     const text = await response.text();
-    expect(JSON.parse(text).errors).toEqual([{ message: 'Unexpected error.', locations: [{ line: 1, column: 3 }], path: ['boom'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+    expect(JSON.parse(text).errors).toEqual([
+      {
+        message: 'Unexpected error.',
+        locations: [{ line: 1, column: 3 }],
+        path: ['boom'],
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      },
+    ]);
     expect(text).not.toMatch(/famulor|LEAK|stack/);
     expect(lines.join('')).toContain('yoga error');
     expect(lines.join('')).not.toContain('sk-live-LEAK-123');

@@ -19,7 +19,11 @@ import { closedPort, startTestGateway, type TestGateway } from '../support/gatew
 
 const PAGE = { first: 5 };
 const hang: SimFault = { kind: 'hang' };
-const respond = (status: number, headers: Record<string, string> = {}, body = '{"message":"Server Error"}'): SimFault => ({
+const respond = (
+  status: number,
+  headers: Record<string, string> = {},
+  body = '{"message":"Server Error"}',
+): SimFault => ({
   kind: 'respond',
   status,
   headers,
@@ -97,7 +101,10 @@ describe('upstream faults (../shared/docs/reliability.md §6)', () => {
   });
 
   it('F3: a connection reset in the middle of a GET is retried and succeeds (the API has no mutations to protect)', async () => {
-    gw = await startTestGateway({ simulator: { faults: (_r, i) => (i === 0 ? { kind: 'reset' } : undefined) }, upstream: { retryBaseMs: 10 } });
+    gw = await startTestGateway({
+      simulator: { faults: (_r, i) => (i === 0 ? { kind: 'reset' } : undefined) },
+      upstream: { retryBaseMs: 10 },
+    });
     const { body } = await gw.query(CallIdsPageDocument, PAGE);
     expect(body.errors).toBeUndefined();
     expect(body.data!.calls!.edges).toHaveLength(5);
@@ -172,12 +179,20 @@ describe('upstream faults (../shared/docs/reliability.md §6)', () => {
     await clock.advance(1);
     await realUntil(() => served.settled, 2_000, 'the answer');
     expect(served.value!.body.errors).toBeUndefined();
-    expect(gw.upstream().filter((r) => r.authorization === `Bearer ${DEMO_TOKEN}`).map((r) => r.at - t0)).toEqual([0, 120_000]);
+    expect(
+      gw
+        .upstream()
+        .filter((r) => r.authorization === `Bearer ${DEMO_TOKEN}`)
+        .map((r) => r.at - t0),
+    ).toEqual([0, 120_000]);
   });
 
   it('F6, one key: 503s for one key pause that key alone after 5 failures in a row, for exactly the pause; the circuit and readiness stay; one probe; it resumes', async () => {
     const clock = new ManualClock();
-    gw = await startTestGateway({ clock, simulator: { faults: (r) => (r.authorization === `Bearer ${DEMO_TOKEN}` ? respond(503) : undefined) } });
+    gw = await startTestGateway({
+      clock,
+      simulator: { faults: (r) => (r.authorization === `Bearer ${DEMO_TOKEN}` ? respond(503) : undefined) },
+    });
     // Two client requests with their retries make 5 failed attempts in a row.
     const first = watch(clock, gw.query(CallIdsPageDocument, PAGE));
     await driveUntil(clock, () => first.settled, 5_000);
@@ -211,7 +226,11 @@ describe('upstream faults (../shared/docs/reliability.md §6)', () => {
     await clock.advance(1);
     // Pause over: of five requests at once exactly one probes the upstream; it fails, so the key pauses again.
     const five = Array.from({ length: 5 }, () => watch(clock, gw!.query(CallIdsPageDocument, PAGE)));
-    await realUntil(() => gw!.upstream().length === 1 && gw!.gateway.upstreamStats().inFlight === 0, 2_000, 'the probe');
+    await realUntil(
+      () => gw!.upstream().length === 1 && gw!.gateway.upstreamStats().inFlight === 0,
+      2_000,
+      'the probe',
+    );
     const probedAt = clock.time;
     await driveUntil(clock, () => five.every((a) => a.settled), 5_000);
     expect(five.map(codeOf)).toEqual(Array(5).fill('UPSTREAM_UNAVAILABLE'));
@@ -219,7 +238,9 @@ describe('upstream faults (../shared/docs/reliability.md §6)', () => {
 
     gw.simulator.setFaults(undefined);
     await clock.advance(probedAt + PAUSE - 1 - clock.time);
-    expect((await atOnce(clock, () => gw!.query(CallIdsPageDocument, PAGE))).body.errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
+    expect((await atOnce(clock, () => gw!.query(CallIdsPageDocument, PAGE))).body.errors?.[0]?.extensions?.code).toBe(
+      'UPSTREAM_UNAVAILABLE',
+    );
     await clock.advance(1);
     expect((await gw.query(CallIdsPageDocument, PAGE)).body.errors).toBeUndefined();
     expect((await gw.query(CallIdsPageDocument, PAGE)).body.errors).toBeUndefined();
@@ -266,9 +287,10 @@ describe('upstream faults (../shared/docs/reliability.md §6)', () => {
     gw.resetUpstream();
     await clock.advance(openedAt! + PAUSE - 1 - clock.time);
     expect(breaker()).toBe('open');
-    expect((await atOnce(clock, () => gw!.query(CallIdsPageDocument, PAGE, { token: keys[0] }))).body.errors?.[0]?.extensions?.code).toBe(
-      'UPSTREAM_UNAVAILABLE',
-    );
+    expect(
+      (await atOnce(clock, () => gw!.query(CallIdsPageDocument, PAGE, { token: keys[0] }))).body.errors?.[0]?.extensions
+        ?.code,
+    ).toBe('UPSTREAM_UNAVAILABLE');
     expect(gw.upstream()).toHaveLength(0);
     await clock.advance(1);
     expect(breaker()).toBe('half-open');
@@ -283,9 +305,11 @@ describe('upstream faults (../shared/docs/reliability.md §6)', () => {
     await clock.advance(probedAt + PAUSE - clock.time);
     // The first good probe closes the circuit with an empty window and resumes every key paused in the
     // outage: none of the next requests, on any key, is refused.
-    for (const token of keys) expect((await gw.query(CallIdsPageDocument, PAGE, { token })).body.errors).toBeUndefined();
+    for (const token of keys)
+      expect((await gw.query(CallIdsPageDocument, PAGE, { token })).body.errors).toBeUndefined();
     expect(breaker()).toBe('closed');
-    for (const token of keys) expect((await gw.query(CallIdsPageDocument, { first: 6 }, { token })).body.errors).toBeUndefined();
+    for (const token of keys)
+      expect((await gw.query(CallIdsPageDocument, { first: 6 }, { token })).body.errors).toBeUndefined();
   });
 
   it('F7: a refused connection is UPSTREAM_UNAVAILABLE after its two retries alone (no connect timeout or deadline waited for), and the gateway stays healthy', async () => {

@@ -14,7 +14,10 @@ const globalId = (callId: number) => Buffer.from(`Call:${callId}`).toString('bas
  * Upstream ids of `n` demo calls from the `from`th on (the demo ids start at 100001, with gaps). Each served
  * case asks for calls no earlier case fetched: one the gateway has seen may be answered without a request.
  */
-const callIds = (n: number, from = 0) => demoCalls().slice(from, from + n).map((call) => call.raw.id);
+const callIds = (n: number, from = 0) =>
+  demoCalls()
+    .slice(from, from + n)
+    .map((call) => call.raw.id);
 /** Global ids of `n` demo calls from the `from`th on. */
 const ids = (n: number, from = 0) => callIds(n, from).map(globalId);
 /** `_entities` representations of `n` demo calls from the `from`th on. */
@@ -22,7 +25,9 @@ const representations = (n: number, from = 0) => callIds(n, from).map((callId) =
 /** A list as a GraphQL literal. */
 const literal = (values: string[]) => `[${values.map((v) => JSON.stringify(v)).join(', ')}]`;
 const literalRepresentations = (n: number) =>
-  `[${representations(n).map((r) => `{ __typename: "Call", callId: ${r.callId} }`).join(', ')}]`;
+  `[${representations(n)
+    .map((r) => `{ __typename: "Call", callId: ${r.callId} }`)
+    .join(', ')}]`;
 
 const NODES = 'query Nodes($ids: [ID!]!) { nodes(ids: $ids) { id ... on Call { callId } } }';
 const LITERAL_100 = `{ nodes(ids: ${literal(ids(100))}) { id ... on Call { callId } } }`;
@@ -131,7 +136,9 @@ describe('a lower MAX_LOOKUP_IDS', () => {
 
   const nodes = (n: number, from = 0) => `{ nodes(ids: ${literal(ids(n, from))}) { id } }`;
   const aliasedNode = (n: number, from = 0) =>
-    `{ ${ids(n, from).map((id, i) => `n${i}: node(id: "${id}") { id }`).join(' ')} }`;
+    `{ ${ids(n, from)
+      .map((id, i) => `n${i}: node(id: "${id}") { id }`)
+      .join(' ')} }`;
   // `ids: $one` given a single id: coerced to a list of one, it counts 1.
   const mixed = (withNode: boolean) =>
     `query($four: [ID!]!, $one: [ID!]!) { a: nodes(ids: $four) { id } b: nodes(ids: $one) { id } ${

@@ -49,7 +49,10 @@ describe.each([
   it('1,000 interleaved requests of two tenants with the same query: each gets only its own calls, each upstream request carries its caller key', async () => {
     const tasks = Array.from({ length: 1_000 }, (_, i) => {
       const tenant = i % 2 === 0 ? tenantA : tenantB;
-      return async () => ({ tenant, response: await gw.query(CallIdsPageDocument, { first: 5 }, { token: tenant.token }) });
+      return async () => ({
+        tenant,
+        response: await gw.query(CallIdsPageDocument, { first: 5 }, { token: tenant.token }),
+      });
     });
     const results = await pool(tasks, 25);
     for (const { tenant, response } of results) {
@@ -61,7 +64,10 @@ describe.each([
     const byKey = new Map<string | null, number>();
     for (const r of gw.upstream()) byKey.set(r.authorization, (byKey.get(r.authorization) ?? 0) + 1);
     if (cacheTtlMs === 0) {
-      expect(Object.fromEntries(byKey)).toEqual({ [`Bearer ${DEMO_TOKEN}`]: 500, [`Bearer ${SECOND_TENANT_TOKEN}`]: 500 });
+      expect(Object.fromEntries(byKey)).toEqual({
+        [`Bearer ${DEMO_TOKEN}`]: 500,
+        [`Bearer ${SECOND_TENANT_TOKEN}`]: 500,
+      });
     } else {
       // The cache answers most repeats, but only ever with the asking key's own pages.
       expect([...byKey.keys()].sort()).toEqual([`Bearer ${DEMO_TOKEN}`, `Bearer ${SECOND_TENANT_TOKEN}`].sort());
@@ -77,14 +83,21 @@ describe('L4: in-flight coalescing', () => {
       const results = await Promise.all(
         Array.from({ length: 100 }, (_, i) => {
           const tenant = i % 2 === 0 ? tenantA : tenantB;
-          return gw.query(CallIdsPageDocument, { first: 5 }, { token: tenant.token }).then((response) => ({ tenant, response }));
+          return gw
+            .query(CallIdsPageDocument, { first: 5 }, { token: tenant.token })
+            .then((response) => ({ tenant, response }));
         }),
       );
       for (const { tenant, response } of results) {
         expect(response.body.errors).toBeUndefined();
         for (const edge of response.body.data!.calls!.edges) expect(tenant.ids.has(edge.node.callId!)).toBe(true);
       }
-      expect(gw.upstream().map((r) => r.authorization).sort()).toEqual([`Bearer ${DEMO_TOKEN}`, `Bearer ${SECOND_TENANT_TOKEN}`]);
+      expect(
+        gw
+          .upstream()
+          .map((r) => r.authorization)
+          .sort(),
+      ).toEqual([`Bearer ${DEMO_TOKEN}`, `Bearer ${SECOND_TENANT_TOKEN}`]);
       expect(gw.gateway.upstreamStats().coalesced).toBe(98);
     } finally {
       await gw.close();
@@ -96,7 +109,12 @@ describe('L4: in-flight coalescing', () => {
     try {
       const query = JSON.stringify({ query: '{ calls(first: 5) { totalCount } }' });
       const send = (signal?: AbortSignal) =>
-        gw.gateway.fetch('http://gw/graphql', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_TOKEN}` }, body: query, signal });
+        gw.gateway.fetch('http://gw/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_TOKEN}` },
+          body: query,
+          signal,
+        });
       const leaving = new AbortController();
       const first = send(leaving.signal).catch(() => 'aborted');
       const second = send();
@@ -133,7 +151,12 @@ describe('T2: loaders per request', () => {
       expect(b.body.errors).toBeUndefined();
       expect(b.body.data).toEqual({ a: { callId }, b: { status: expect.any(String) } });
       // One lookup per operation: each request deduped its own two aliases and shared nothing.
-      expect(gw.upstream().map((r) => r.authorization).sort()).toEqual(['Bearer demo-token', 'Bearer revoked-key-of-A']);
+      expect(
+        gw
+          .upstream()
+          .map((r) => r.authorization)
+          .sort(),
+      ).toEqual(['Bearer demo-token', 'Bearer revoked-key-of-A']);
     } finally {
       await gw.close();
     }
@@ -150,7 +173,12 @@ describe('T5: one tenant in trouble', () => {
           if (r.authorization !== `Bearer ${DEMO_TOKEN}`) return undefined;
           aRequests++;
           return aRequests % 2 === 1
-            ? { kind: 'respond', status: 429, headers: { 'retry-after': '30' }, body: '{"message":"Too Many Attempts."}' }
+            ? {
+                kind: 'respond',
+                status: 429,
+                headers: { 'retry-after': '30' },
+                body: '{"message":"Too Many Attempts."}',
+              }
             : { kind: 'respond', status: 401, body: '{"message":"Unauthenticated."}' };
         },
       },
@@ -161,9 +189,16 @@ describe('T5: one tenant in trouble', () => {
         const response = await gw.query(CallIdsPageDocument, { first: 5 }, { token: SECOND_TENANT_TOKEN });
         return { ms: performance.now() - started, response };
       };
-      const baseline = await pool(Array.from({ length: 40 }, () => timeB), 4);
+      const baseline = await pool(
+        Array.from({ length: 40 }, () => timeB),
+        4,
+      );
       const mixed = await pool(
-        Array.from({ length: 80 }, (_, i) => (i % 2 === 0 ? () => gw.query(CallIdsPageDocument, { first: 5 }).then((response) => ({ ms: 0, response })) : timeB)),
+        Array.from({ length: 80 }, (_, i) =>
+          i % 2 === 0
+            ? () => gw.query(CallIdsPageDocument, { first: 5 }).then((response) => ({ ms: 0, response }))
+            : timeB,
+        ),
         8,
       );
       const b = mixed.filter((_, i) => i % 2 === 1);
@@ -173,7 +208,8 @@ describe('T5: one tenant in trouble', () => {
       // Latency itself is the property here (B's requests over real sockets while A's storm runs), so it is
       // measured in real time, against B's own baseline measured the same way, with a generous bound.
       expect(p95(b.map((x) => x.ms))).toBeLessThan(2 * p95(baseline.map((x) => x.ms)) + 30);
-      for (const { response } of a) expect(['UPSTREAM_RATE_LIMITED', 'UNAUTHENTICATED']).toContain(response.body.errors?.[0]?.extensions?.code);
+      for (const { response } of a)
+        expect(['UPSTREAM_RATE_LIMITED', 'UNAUTHENTICATED']).toContain(response.body.errors?.[0]?.extensions?.code);
       // Only A's first wave (4 of the 8 concurrent requests) reached the upstream; after the first 429
       // (Retry-After: 30) the other 36 were answered without touching it.
       expect(aRequests).toBeLessThanOrEqual(4);
@@ -193,7 +229,9 @@ describe('T7: redirects', () => {
     });
     await new Promise<void>((r) => thief.listen(0, '127.0.0.1', r));
     const location = `http://127.0.0.1:${(thief.address() as AddressInfo).port}/login`;
-    const gw = await startTestGateway({ simulator: { faults: () => ({ kind: 'respond', status: 302, headers: { location }, body: '' }) } });
+    const gw = await startTestGateway({
+      simulator: { faults: () => ({ kind: 'respond', status: 302, headers: { location }, body: '' }) },
+    });
     try {
       const { body } = await gw.query(CallIdsPageDocument, { first: 5 });
       expect(body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
@@ -210,7 +248,9 @@ describe('single-tenant mode (UPSTREAM_API_KEY)', () => {
   const frontendKey = 'frontend-key-0123456789abcdef';
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway({ config: { upstreamApiKey: DEMO_TOKEN, gatewayApiKeys: [frontendKey], allowAnonymous: false } });
+    gw = await startTestGateway({
+      config: { upstreamApiKey: DEMO_TOKEN, gatewayApiKeys: [frontendKey], allowAnonymous: false },
+    });
   });
   afterAll(() => gw.close());
 
@@ -234,7 +274,9 @@ describe('single-tenant mode (UPSTREAM_API_KEY)', () => {
   });
 
   it('anonymous callers are served only with ALLOW_ANONYMOUS', async () => {
-    const open = await startTestGateway({ config: { upstreamApiKey: DEMO_TOKEN, gatewayApiKeys: [], allowAnonymous: true } });
+    const open = await startTestGateway({
+      config: { upstreamApiKey: DEMO_TOKEN, gatewayApiKeys: [], allowAnonymous: true },
+    });
     try {
       const { body } = await open.query(CallIdsPageDocument, { first: 3 }, { token: null });
       expect(body.errors).toBeUndefined();
@@ -253,12 +295,27 @@ describe('request logs', () => {
   afterAll(() => gw.close());
 
   it('one line per request with request id, operation name, duration and upstream request count; the id is echoed', async () => {
-    const { headers } = await gw.query(CallIdsPageDocument, { first: 150 }, { headers: { 'x-request-id': 'req-abc.123' } });
+    const { headers } = await gw.query(
+      CallIdsPageDocument,
+      { first: 150 },
+      { headers: { 'x-request-id': 'req-abc.123' } },
+    );
     expect(headers.get('x-request-id')).toBe('req-abc.123');
-    const line = gw.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'request' && l.requestId === 'req-abc.123');
-    expect(line).toMatchObject({ level: 30, path: '/graphql', method: 'POST', status: 200, operationName: 'CallIdsPage', upstreamRequests: 2 });
+    const line = gw.logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.msg === 'request' && l.requestId === 'req-abc.123');
+    expect(line).toMatchObject({
+      level: 30,
+      path: '/graphql',
+      method: 'POST',
+      status: 200,
+      operationName: 'CallIdsPage',
+      upstreamRequests: 2,
+    });
     expect(typeof line?.durationMs).toBe('number');
-    const made = await gw.query('{ calls(first: 1) { totalCount } }', undefined, { headers: { 'x-request-id': 'bad id with spaces' } });
+    const made = await gw.query('{ calls(first: 1) { totalCount } }', undefined, {
+      headers: { 'x-request-id': 'bad id with spaces' },
+    });
     expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
@@ -271,7 +328,10 @@ describe('request logs', () => {
   it.each([
     ['{"headers":{"Authorization":"Bearer abc123"}}', '{"headers":{"Authorization":"[redacted]"}}'],
     ['{"AUTHORIZATION":"Basic dXNlcjpwYXNz"}', '{"AUTHORIZATION":"[redacted]"}'],
-    ['{"msg":"GET failed: authorization: bearer tok-1 at x"}', '{"msg":"GET failed: authorization: bearer [redacted] at x"}'],
+    [
+      '{"msg":"GET failed: authorization: bearer tok-1 at x"}',
+      '{"msg":"GET failed: authorization: bearer [redacted] at x"}',
+    ],
     ['{"stack":"Error: Bearer\\ntok-2"}', '{"stack":"Error: Bearer [redacted]"}'],
     ['{"x-subgraph-secret":"s3cret"}', '{"x-subgraph-secret":"[redacted]"}'],
     ['{"msg":"bearer%20tok-3"}', '{"msg":"bearer [redacted]"}'],

@@ -233,7 +233,7 @@ describe('one budget for two processes', () => {
     expect(waiting).toBeInstanceOf(UpstreamUnavailableError);
     expect((waiting as UpstreamUnavailableError).details).toMatchObject({ retryAfter: 1 });
     probe.done(OK);
-    await until(async () => !(await take(a!) instanceof Error));
+    await until(async () => !((await take(a!)) instanceof Error));
   });
 
   it('a failed probe pauses the key again, everywhere', async () => {

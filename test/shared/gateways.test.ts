@@ -161,7 +161,7 @@ describe('two gateways, one read of a page', () => {
   };
   const page = '{ calls(first: 5) { totalCount edges { node { callId } } } }';
 
-  it('the same page asked of both at once is read once: the second waits for the first one\'s answer', async () => {
+  it("the same page asked of both at once is read once: the second waits for the first one's answer", async () => {
     // An upstream that takes 300 ms, as real ones do: long enough for both to miss at once.
     replicas = await startReplicas(redis.url, { simulator: { tenants: tenants(), latencyMs: 300 } });
     await warm();
@@ -222,4 +222,3 @@ describe('what Redis holds', () => {
     expect(text).toMatch(/^calls_gateway_shared_store_failures_total 0$/m);
   });
 });
-

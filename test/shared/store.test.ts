@@ -31,7 +31,11 @@ async function until(check: () => boolean, ms = 10_000): Promise<void> {
 describe('shared store', () => {
   it('runs commands under its prefix', async () => {
     expect(store.key('budget', 'abc')).toBe('calls-gw:budget:abc');
-    const value = await store.attempt('set', async (r) => (await r.set(store.key('t'), '1', 'PX', 10_000), r.get(store.key('t'))), () => 'local');
+    const value = await store.attempt(
+      'set',
+      async (r) => (await r.set(store.key('t'), '1', 'PX', 10_000), r.get(store.key('t'))),
+      () => 'local',
+    );
     expect(value).toBe('1');
     expect(store.failures).toBe(0);
   });
@@ -40,10 +44,22 @@ describe('shared store', () => {
     await redis.stop();
     await until(() => !store.available());
     const before = store.failures;
-    expect(await store.attempt('get', (r) => r.get(store.key('t')), () => 'local')).toBe('local');
+    expect(
+      await store.attempt(
+        'get',
+        (r) => r.get(store.key('t')),
+        () => 'local',
+      ),
+    ).toBe('local');
     expect(store.failures).toBe(before + 1);
     await redis.start();
     await until(() => store.available());
-    expect(await store.attempt('ping', (r) => r.ping(), () => 'local')).toBe('PONG');
+    expect(
+      await store.attempt(
+        'ping',
+        (r) => r.ping(),
+        () => 'local',
+      ),
+    ).toBe('PONG');
   });
 });

@@ -59,7 +59,9 @@ const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
 /** Parses both documented timestamp forms; the old, zone-less one is UTC in the simulator. */
 function parseTimestamp(value: string): number {
-  return /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(value) ? Date.parse(`${value.replace(' ', 'T')}Z`) : Date.parse(value);
+  return /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(value)
+    ? Date.parse(`${value.replace(' ', 'T')}Z`)
+    : Date.parse(value);
 }
 
 describe('generateCalls', () => {
@@ -134,7 +136,9 @@ describe('generateCalls', () => {
     expect(fresh.some((call) => call.raw.carrier_cost === '0.00000000')).toBe(true);
     expect(old.some((call) => typeof call.raw.total_cost === 'number' && call.raw.total_cost > 0)).toBe(true);
 
-    const strings = old.map((call) => call.raw.transcript).filter((t): t is string => typeof t === 'string' && t !== '');
+    const strings = old
+      .map((call) => call.raw.transcript)
+      .filter((t): t is string => typeof t === 'string' && t !== '');
     expect(strings.some((t) => /^AI: .*\nCustomer: /s.test(t))).toBe(true);
     expect(strings.some((t) => !t.includes('\n') && !/^(AI|Assistant|Customer|User):/.test(t))).toBe(true);
     const objects = old.map((call) => call.raw.evaluation).filter((e) => e !== null && !Array.isArray(e));
@@ -146,7 +150,12 @@ describe('generateCalls', () => {
     const withSegments = calls.filter((call) => Array.isArray(call.raw.transcript) && call.raw.transcript.length > 0);
     expect(withSegments.length).toBeGreaterThan(300);
     for (const call of withSegments) {
-      for (const segment of call.raw.transcript as { text: string; type: string; sender: string; timestamp: number }[]) {
+      for (const segment of call.raw.transcript as {
+        text: string;
+        type: string;
+        sender: string;
+        timestamp: number;
+      }[]) {
         expect(typeof segment.text).toBe('string');
         expect(segment.type).toBe('transcript');
         expect(['bot', 'human']).toContain(segment.sender);
@@ -203,7 +212,8 @@ describe('generateCalls', () => {
       if (unanswered.has(raw.status)) {
         expect([0, null]).toContain(raw.duration);
         const transcript = raw.transcript;
-        const emptyTranscript = transcript === null || transcript === '' || (Array.isArray(transcript) && transcript.length === 0);
+        const emptyTranscript =
+          transcript === null || transcript === '' || (Array.isArray(transcript) && transcript.length === 0);
         expect(emptyTranscript).toBe(true);
         expect(raw.evaluation === null || (Array.isArray(raw.evaluation) && raw.evaluation.length === 0)).toBe(true);
       }
@@ -281,12 +291,40 @@ describe('GET /user/calls', () => {
 
   it('uses the sliding link window in the middle of the range and defaults to page 1, per_page 15', async () => {
     const middle = await getJson('/user/calls?page=80');
-    expect(middle.links.map((link: { label: string }) => link.label)).toEqual(
-      ['&laquo; Previous', '1', '2', '...', '77', '78', '79', '80', '81', '82', '83', '...', '166', '167', 'Next &raquo;'],
-    );
+    expect(middle.links.map((link: { label: string }) => link.label)).toEqual([
+      '&laquo; Previous',
+      '1',
+      '2',
+      '...',
+      '77',
+      '78',
+      '79',
+      '80',
+      '81',
+      '82',
+      '83',
+      '...',
+      '166',
+      '167',
+      'Next &raquo;',
+    ]);
     const labels = async (page: number): Promise<string[]> =>
       (await getJson(`/user/calls?page=${page}`)).links.slice(1, -1).map((link: { label: string }) => link.label);
-    expect(await labels(160)).toEqual(['1', '2', '...', '157', '158', '159', '160', '161', '162', '163', '...', '166', '167']);
+    expect(await labels(160)).toEqual([
+      '1',
+      '2',
+      '...',
+      '157',
+      '158',
+      '159',
+      '160',
+      '161',
+      '162',
+      '163',
+      '...',
+      '166',
+      '167',
+    ]);
     expect(await labels(161)).toEqual(['1', '2', '...', ...Array.from({ length: 10 }, (_, i) => String(158 + i))]);
     const first = await getJson('/user/calls?limit=5');
     expect(first.current_page).toBe(1);
@@ -331,7 +369,11 @@ describe('GET /user/calls', () => {
     ['status in-progress', 'status=in-progress', (c) => c.raw.status === 'in-progress'],
     ['type web', 'type=web', (c) => c.raw.type === 'web'],
     ['type inbound', 'type=inbound', (c) => c.raw.type === 'inbound'],
-    ['phone number with an encoded +', 'phone_number=%2B4915123', (c) => c.raw.client_phone_number?.startsWith('+4915123') === true],
+    [
+      'phone number with an encoded +',
+      'phone_number=%2B4915123',
+      (c) => c.raw.client_phone_number?.startsWith('+4915123') === true,
+    ],
     ['partial phone number', 'phone_number=5550', (c) => c.raw.client_phone_number?.includes('5550') === true],
     ['exact phone number', 'phone_number=%2B4917123456789', (c) => c.raw.client_phone_number === '+4917123456789'],
     ['assistant', 'assistant_id=23', (c) => c.assistantId === 23],
@@ -381,7 +423,11 @@ describe('GET /user/calls', () => {
     ['a status in the wrong case', 'status=COMPLETED', { status: ['The selected status is invalid.'] }],
     ['a status spelled with underscore', 'status=in_progress', { status: ['The selected status is invalid.'] }],
     ['an unknown type', 'type=phone', { type: ['The selected type is invalid.'] }],
-    ['a non-integer assistant id', 'assistant_id=abc', { assistant_id: ['The assistant id field must be an integer.'] }],
+    [
+      'a non-integer assistant id',
+      'assistant_id=abc',
+      { assistant_id: ['The assistant id field must be an integer.'] },
+    ],
     ['a decimal campaign id', 'campaign_id=1.5', { campaign_id: ['The campaign id field must be an integer.'] }],
     ['assistant id 0', 'assistant_id=0', { assistant_id: ['The assistant id field must be at least 1.'] }],
   ])('rejects %s with a Laravel 422', async (_name, query, errors) => {
@@ -612,7 +658,13 @@ describe('simulator options', () => {
       expect(seen).toEqual(small.map((call) => call.raw.id));
       expect((await get('/user/calls', {}, custom)).status).toBe(401);
 
-      const latest = generateCalls({ seed: 5, count: 1, firstId: 1000, start: new Date('2026-12-01T00:00:00Z'), spanDays: 1 })[0]!;
+      const latest = generateCalls({
+        seed: 5,
+        count: 1,
+        firstId: 1000,
+        start: new Date('2026-12-01T00:00:00Z'),
+        spanDays: 1,
+      })[0]!;
       custom.tenants.get('t1')!.push(latest);
       const grown = await getJson('/user/calls?per_page=100', { token: 't1' }, custom);
       expect(grown.total).toBe(41);
@@ -637,7 +689,9 @@ describe('simulator options', () => {
           { agent, headers: { authorization: `Bearer ${DEMO_TOKEN}`, accept: 'application/json' } },
           (res) => {
             res.resume();
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket, ms: Date.now() - started }));
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket, ms: Date.now() - started }),
+            );
           },
         );
         req.on('error', reject);
@@ -666,7 +720,11 @@ describe('simulator options', () => {
   it('works without a socket through handleRequest, and answers HEAD like GET', async () => {
     const context = { tenants: new Map([['x', calls]]), origin: 'http://upstream.test' };
     const answer = handleRequest(
-      { method: 'GET', url: '/api/user/calls?per_page=2', headers: { authorization: 'Bearer x', accept: 'application/json' } },
+      {
+        method: 'GET',
+        url: '/api/user/calls?per_page=2',
+        headers: { authorization: 'Bearer x', accept: 'application/json' },
+      },
       context,
     );
     expect(answer.status).toBe(200);

@@ -80,14 +80,32 @@ const seconds = (ms: number): string => String(ms / 1000);
 
 describe('parseRateLimits', () => {
   it.each<[string, string | false, RateLimit[]]>([
-    ['the documented default', '100/60s,20/10s', [{ requests: 100, seconds: 60 }, { requests: 20, seconds: 10 }]],
+    [
+      'the documented default',
+      '100/60s,20/10s',
+      [
+        { requests: 100, seconds: 60 },
+        { requests: 20, seconds: 10 },
+      ],
+    ],
     ['one window', '1/1s', [{ requests: 1, seconds: 1 }]],
-    ['spaces around the parts', ' 5/2s , 7/3s ', [{ requests: 5, seconds: 2 }, { requests: 7, seconds: 3 }]],
-    ['three windows', '1000/3600s,100/60s,20/10s', [
-      { requests: 1000, seconds: 3600 },
-      { requests: 100, seconds: 60 },
-      { requests: 20, seconds: 10 },
-    ]],
+    [
+      'spaces around the parts',
+      ' 5/2s , 7/3s ',
+      [
+        { requests: 5, seconds: 2 },
+        { requests: 7, seconds: 3 },
+      ],
+    ],
+    [
+      'three windows',
+      '1000/3600s,100/60s,20/10s',
+      [
+        { requests: 1000, seconds: 3600 },
+        { requests: 100, seconds: 60 },
+        { requests: 20, seconds: 10 },
+      ],
+    ],
     ['off', 'off', []],
     ['OFF in capitals', ' OFF ', []],
     ['false', false, []],

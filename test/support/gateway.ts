@@ -78,7 +78,12 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     },
   });
   const gateway = createGateway(
-    { ...loadConfig({}), upstreamBaseUrl: simulator.url, ...(off ? { upstreamRateLimits: UNLIMITED } : {}), ...options.config },
+    {
+      ...loadConfig({}),
+      upstreamBaseUrl: simulator.url,
+      ...(off ? { upstreamRateLimits: UNLIMITED } : {}),
+      ...options.config,
+    },
     { logger: createLogger('debug', sink), upstream: options.upstream, clock: options.clock },
   );
   return {

@@ -14,7 +14,15 @@ declare module 'vitest' {
 }
 
 /** Every credential the tests send, and any bearer value that escaped the scrub. */
-export const FORBIDDEN_IN_LOGS = [/demo-token/, /tenant-b-token/, /sk-live-[\w-]+/, /tok-SECRET/, /frontend-key-\w+/, /router-shared-secret/, /bearer\s+(?!\[redacted\])\S+/i];
+export const FORBIDDEN_IN_LOGS = [
+  /demo-token/,
+  /tenant-b-token/,
+  /sk-live-[\w-]+/,
+  /tok-SECRET/,
+  /frontend-key-\w+/,
+  /router-shared-secret/,
+  /bearer\s+(?!\[redacted\])\S+/i,
+];
 
 export default function setup(project: TestProject) {
   const dir = mkdtempSync(join(tmpdir(), 'calls-gateway-logs-'));
@@ -33,7 +41,8 @@ export default function setup(project: TestProject) {
     rmSync(dir, { recursive: true, force: true });
     // vitest reports an error thrown here but still exits 0, so the exit code is set as well.
     if (leaks.length > 0) process.exitCode = 1;
-    if (leaks.length > 0) throw new Error(`credentials found in ${leaks.length} of ${lines} log lines:\n${leaks.slice(0, 10).join('\n')}`);
+    if (leaks.length > 0)
+      throw new Error(`credentials found in ${leaks.length} of ${lines} log lines:\n${leaks.slice(0, 10).join('\n')}`);
     console.log(`log capture: ${lines} log lines from test gateways, no credential in any`);
   };
 }

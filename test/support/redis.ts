@@ -34,13 +34,21 @@ export async function startRedis(): Promise<TestRedis> {
       stdio: 'ignore',
     });
     await new Promise<void>((resolve, reject) => {
-      child!.once('error', (error) => reject(new Error(`cannot start redis-server (apt-get install redis-server): ${error.message}`)));
+      child!.once('error', (error) =>
+        reject(new Error(`cannot start redis-server (apt-get install redis-server): ${error.message}`)),
+      );
       child!.once('spawn', () => resolve());
     });
     // Ready when it answers PING.
     const deadline = Date.now() + 10_000;
     for (;;) {
-      const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      const probe = new Redis({
+        port,
+        host: '127.0.0.1',
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
       probe.on('error', () => {});
       try {
         await probe.connect();

@@ -27,7 +27,13 @@ const times = (n: number, step = 0, from = 0) => Array.from({ length: n }, (_, i
 
 describe('parseRateLimits', () => {
   it.each([
-    ['100/60s,20/10s', [{ limit: 20, windowMs: 10_000 }, { limit: 100, windowMs: 60_000 }]],
+    [
+      '100/60s,20/10s',
+      [
+        { limit: 20, windowMs: 10_000 },
+        { limit: 100, windowMs: 60_000 },
+      ],
+    ],
     [' 5/1s ', [{ limit: 5, windowMs: 1_000 }]],
     ['100000/60s', [{ limit: 100_000, windowMs: 60_000 }]],
   ])('reads %j', (text, expected) => {
@@ -56,7 +62,13 @@ describe('KeyBudget.nextSlot: when one more request fits', () => {
     ['20 requests finished 11 s ago', times(20, 0, -11_000), 1, 0],
     [
       '100 in the minute, none in the last 10 s: the minute window waits',
-      [...times(20, 0, -50_000), ...times(20, 0, -40_000), ...times(20, 0, -30_000), ...times(20, 0, -20_000), ...times(20, 0, -10_500)],
+      [
+        ...times(20, 0, -50_000),
+        ...times(20, 0, -40_000),
+        ...times(20, 0, -30_000),
+        ...times(20, 0, -20_000),
+        ...times(20, 0, -10_500),
+      ],
       1,
       10_000 + MARGIN,
     ],
@@ -102,8 +114,24 @@ describe('KeyBudget.observe: the upstream says less than we assume', () => {
   });
 
   it.each([
-    ['60/min plan', 60, 'minute window', [{ limit: 20, windowMs: 10_000 }, { limit: 60, windowMs: 60_000 }]],
-    ['10 per 10 s', 10, '10 s window', [{ limit: 10, windowMs: 10_000 }, { limit: 100, windowMs: 60_000 }]],
+    [
+      '60/min plan',
+      60,
+      'minute window',
+      [
+        { limit: 20, windowMs: 10_000 },
+        { limit: 60, windowMs: 60_000 },
+      ],
+    ],
+    [
+      '10 per 10 s',
+      10,
+      '10 s window',
+      [
+        { limit: 10, windowMs: 10_000 },
+        { limit: 100, windowMs: 60_000 },
+      ],
+    ],
     ['the documented 100', 100, 'nothing changes', DOCUMENTED],
     ['more than we assume (1000)', 1000, 'nothing changes, never loosened', DOCUMENTED],
   ])('X-RateLimit-Limit of a %s: %s (%s)', (_name, limit, _effect, expected) => {
@@ -144,7 +172,12 @@ describe('KeyBudget.observe: the upstream says less than we assume', () => {
   it('reads the headers an answer carries', () => {
     expect(
       readRateLimitHeaders(
-        { 'x-ratelimit-limit': '100', 'x-ratelimit-remaining': '7', 'x-ratelimit-reset': '1790000000', 'retry-after': '12' },
+        {
+          'x-ratelimit-limit': '100',
+          'x-ratelimit-remaining': '7',
+          'x-ratelimit-reset': '1790000000',
+          'retry-after': '12',
+        },
         null,
         T0,
       ),

@@ -55,7 +55,14 @@ function client(overrides: Partial<UpstreamClientOptions> = {}, clock?: Clock, r
   const defaults = upstreamClientOptions({ ...loadConfig({}), upstreamBaseUrl: base });
   warnings = [];
   return createUpstreamClient(
-    { ...defaults, timeoutMs: 2_000, attemptTimeoutMs: 2_000, maxRetries: 0, maxResponseBytes: 64 * 1024, ...overrides },
+    {
+      ...defaults,
+      timeoutMs: 2_000,
+      attemptTimeoutMs: 2_000,
+      maxRetries: 0,
+      maxResponseBytes: 64 * 1024,
+      ...overrides,
+    },
     { warn: (details, message) => warnings.push({ details, message }) },
     clock,
     random,
@@ -63,10 +70,12 @@ function client(overrides: Partial<UpstreamClientOptions> = {}, clock?: Clock, r
 }
 const auth: RequestOptions = { token: TOKEN, key: 'key-hash', priority: 'interactive' };
 
-const reply = (status: number, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }): Handler => (_req, res) => {
-  res.writeHead(status, headers);
-  res.end(body);
-};
+const reply =
+  (status: number, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }): Handler =>
+  (_req, res) => {
+    res.writeHead(status, headers);
+    res.end(body);
+  };
 
 async function failure(promise: Promise<unknown>): Promise<GatewayError> {
   try {
@@ -88,26 +97,55 @@ describe('upstream client', () => {
     await c.listCalls(new URLSearchParams({ status: 'in-progress', phone_number: '+49 151' }).toString(), auth);
     const c2 = client({ baseUrl: base.replace(/\/$/, '') });
     await c2.getCall(42, auth);
-    expect(seen.map((s) => s.url)).toEqual(['/api/user/calls?status=in-progress&phone_number=%2B49+151', '/api/user/calls/42']);
+    expect(seen.map((s) => s.url)).toEqual([
+      '/api/user/calls?status=in-progress&phone_number=%2B49+151',
+      '/api/user/calls/42',
+    ]);
     expect(seen[0]!.headers).toMatchObject({ authorization: `Bearer ${TOKEN}`, accept: 'application/json' });
     await Promise.all([c.close(), c2.close()]);
   });
 
   it.each<[string, Handler, string, Record<string, unknown>?]>([
-    ['302 to a login page', reply(302, '<html>login</html>', { location: 'http://127.0.0.1:1/login', 'content-type': 'text/html' }), 'UNAUTHENTICATED'],
+    [
+      '302 to a login page',
+      reply(302, '<html>login</html>', { location: 'http://127.0.0.1:1/login', 'content-type': 'text/html' }),
+      'UNAUTHENTICATED',
+    ],
     ['401', reply(401, '{"message":"Unauthenticated."}'), 'UNAUTHENTICATED'],
     ['403', reply(403, '{"error":"Insufficient permissions","message":"SECRET"}'), 'UNAUTHENTICATED'],
     ['404 on the list', reply(404, '{"message":"Not Found"}'), 'UPSTREAM_BAD_RESPONSE'],
-    ['429 with Retry-After seconds', reply(429, '{"message":"Too Many Attempts."}', { 'content-type': 'application/json', 'retry-after': '7' }), 'UPSTREAM_RATE_LIMITED', { retryAfter: 7 }],
-    ['429 with retry_after in the body', reply(429, '{"error":"Rate limit exceeded","retry_after":60}'), 'UPSTREAM_RATE_LIMITED', { retryAfter: 60 }],
+    [
+      '429 with Retry-After seconds',
+      reply(429, '{"message":"Too Many Attempts."}', { 'content-type': 'application/json', 'retry-after': '7' }),
+      'UPSTREAM_RATE_LIMITED',
+      { retryAfter: 7 },
+    ],
+    [
+      '429 with retry_after in the body',
+      reply(429, '{"error":"Rate limit exceeded","retry_after":60}'),
+      'UPSTREAM_RATE_LIMITED',
+      { retryAfter: 60 },
+    ],
     ['429 without any hint', reply(429, 'slow down'), 'UPSTREAM_RATE_LIMITED', {}],
-    ['500 with an HTML page', reply(500, '<h1>SECRET stack trace at /var/www</h1>', { 'content-type': 'text/html' }), 'UPSTREAM_UNAVAILABLE'],
+    [
+      '500 with an HTML page',
+      reply(500, '<h1>SECRET stack trace at /var/www</h1>', { 'content-type': 'text/html' }),
+      'UPSTREAM_UNAVAILABLE',
+    ],
     ['502', reply(502, 'Bad Gateway', { 'content-type': 'text/plain' }), 'UPSTREAM_UNAVAILABLE'],
     ['503 JSON', reply(503, '{"message":"Server Error"}'), 'UPSTREAM_UNAVAILABLE'],
     ['418', reply(418, '{}'), 'UPSTREAM_BAD_RESPONSE'],
-    ['200 with HTML', reply(200, '<!doctype html><title>Login</title>', { 'content-type': 'text/html' }), 'UPSTREAM_BAD_RESPONSE'],
+    [
+      '200 with HTML',
+      reply(200, '<!doctype html><title>Login</title>', { 'content-type': 'text/html' }),
+      'UPSTREAM_BAD_RESPONSE',
+    ],
     ['200 with broken JSON', reply(200, '{"data": [SECRET'), 'UPSTREAM_BAD_RESPONSE'],
-    ['a body over the size cap', reply(200, JSON.stringify({ data: [], pad: 'x'.repeat(100 * 1024) })), 'UPSTREAM_BAD_RESPONSE'],
+    [
+      'a body over the size cap',
+      reply(200, JSON.stringify({ data: [], pad: 'x'.repeat(100 * 1024) })),
+      'UPSTREAM_BAD_RESPONSE',
+    ],
   ])('maps %s to %s', async (_name, h, code, details) => {
     handler = h;
     const c = client();
@@ -133,13 +171,18 @@ describe('upstream client', () => {
     const c = client();
     const error = await failure(c.listCalls(new URLSearchParams({ date_from: '2026-01-01' }).toString(), auth));
     expect(error.code).toBe('BAD_USER_INPUT');
-    expect(error.message).toBe('The upstream API refused "date_from", "page", which the gateway accepted; the two disagree on what is valid.');
+    expect(error.message).toBe(
+      'The upstream API refused "date_from", "page", which the gateway accepted; the two disagree on what is valid.',
+    );
     expect(error.details).toEqual({ upstreamParameters: ['date_from', 'page'], argumentName: 'filter.dateFrom' });
     expect(JSON.stringify(error)).not.toMatch(/Y-m-d|sk-live|upstream\.example|<i>/);
     expect(warnings).toEqual([
       {
         message: 'the upstream refused parameters the gateway accepted',
-        details: { status: 422, refused: { date_from: ['The date from field must match Y-m-d ; see [url]'], page: ['x'.repeat(200)] } },
+        details: {
+          status: 422,
+          refused: { date_from: ['The date from field must match Y-m-d ; see [url]'], page: ['x'.repeat(200)] },
+        },
       },
     ]);
     await c.close();

@@ -5,11 +5,23 @@ import type { UpstreamClient } from '../../src/upstream/client.js';
 import { createLoaders, mapConcurrently, PageSizeCap } from '../../src/upstream/loaders.js';
 import { ManualClock } from '../support/clock.js';
 
-const record = (id: number) => ({ id, status: 'completed', type: 'inbound', created_at: '2026-01-01 10:00:00', updated_at: '2026-01-01 10:05:00' });
+const record = (id: number) => ({
+  id,
+  status: 'completed',
+  type: 'inbound',
+  created_at: '2026-01-01 10:00:00',
+  updated_at: '2026-01-01 10:05:00',
+});
 
 /** A client that records every call it receives (DataLoader's `idLoader` pattern) and tracks concurrency. */
 function recordingClient(
-  options: { delayMs?: number; missing?: number[]; failing?: number[]; pageIds?: number[]; echo?: Record<string, unknown> } = {},
+  options: {
+    delayMs?: number;
+    missing?: number[];
+    failing?: number[];
+    pageIds?: number[];
+    echo?: Record<string, unknown>;
+  } = {},
 ) {
   const calls: string[] = [];
   let inFlight = 0;
@@ -30,7 +42,12 @@ function recordingClient(
       if (options.failing?.includes(id)) throw new UpstreamUnavailableError('down');
       return options.missing?.includes(id) ? null : { body: record(id), bytes: 100 };
     },
-    stats: () => ({ breaker: 'closed', breakerKeys: 0, inFlight, scheduler: { keys: 0, queued: 0, inFlight, refused: 0 } }),
+    stats: () => ({
+      breaker: 'closed',
+      breakerKeys: 0,
+      inFlight,
+      scheduler: { keys: 0, queued: 0, inFlight, refused: 0 },
+    }),
     probe: async () => 401,
     close: async () => {},
   };
@@ -74,12 +91,9 @@ describe('call loader', () => {
     const { client } = recordingClient({ missing: [8], failing: [9] });
     const loaders = loadersFor(client);
     const results = await Promise.allSettled([7, 8, 9, 10].map((id) => loaders.call.load(id)));
-    expect(results.map((r) => (r.status === 'fulfilled' ? (r.value?.callId ?? null) : (r.reason as Error).constructor.name))).toEqual([
-      7,
-      null,
-      'UpstreamUnavailableError',
-      10,
-    ]);
+    expect(
+      results.map((r) => (r.status === 'fulfilled' ? (r.value?.callId ?? null) : (r.reason as Error).constructor.name)),
+    ).toEqual([7, null, 'UpstreamUnavailableError', 10]);
   });
 
   it('keeps at most callConcurrency lookups in flight', async () => {
@@ -139,7 +153,10 @@ describe('page loader', () => {
   });
 
   it('places the rows where the paginator says it served them, and learns a capped per_page', async () => {
-    const { client } = recordingClient({ pageIds: [51, 52], echo: { per_page: 50, current_page: 2, from: 51, to: 52 } });
+    const { client } = recordingClient({
+      pageIds: [51, 52],
+      echo: { per_page: 50, current_page: 2, from: 51, to: 52 },
+    });
     const pageCap = new PageSizeCap();
     const served = await page(loadersFor(client, 't', 8, { pageCap }), 100, 2);
     expect(served.request).toEqual({ perPage: 50, page: 2 });

@@ -413,7 +413,11 @@ describe('variables and webhook_response', () => {
   });
 
   const webhookCases = [
-    { name: 'an object', raw: { status: 'success', data: { id: 1 } }, expected: { status: 'success', data: { id: 1 } } },
+    {
+      name: 'an object',
+      raw: { status: 'success', data: { id: 1 } },
+      expected: { status: 'success', data: { id: 1 } },
+    },
     { name: 'PHP empty array []', raw: [], expected: {} },
     { name: 'null', raw: null, expected: null },
     { name: 'missing', raw: undefined, expected: null },
@@ -515,14 +519,17 @@ describe('nullable scalars', () => {
     { key: 'answered_by', raw: 1, field: 'answeredBy' },
   ] as const;
 
-  it.each(malformedFieldCases)('$key of the wrong type → Malformed($field), other fields intact', ({ key, raw, field }) => {
-    const { call, warnings } = normalize({ [key]: raw });
-    const value = call[field];
-    expect(value).toBeInstanceOf(Malformed);
-    expect(value).toMatchObject({ field, reason: expect.stringMatching(/^expected /) });
-    expect(without(call, field)).toEqual(without(baseCall, field));
-    expect(warnings).toEqual([]);
-  });
+  it.each(malformedFieldCases)(
+    '$key of the wrong type → Malformed($field), other fields intact',
+    ({ key, raw, field }) => {
+      const { call, warnings } = normalize({ [key]: raw });
+      const value = call[field];
+      expect(value).toBeInstanceOf(Malformed);
+      expect(value).toMatchObject({ field, reason: expect.stringMatching(/^expected /) });
+      expect(without(call, field)).toEqual(without(baseCall, field));
+      expect(warnings).toEqual([]);
+    },
+  );
 
   const nullStringCases = [
     { key: 'assistant_name', field: 'assistantName' },
@@ -645,8 +652,22 @@ describe('normalizeCallPage', () => {
       echo: { perPage: 15, currentPage: 1, from: 1, to: 1 },
       warned: [],
     },
-    { name: 'total missing', raw: { data: [baseRecord], last_page: 2 }, total: null, lastPage: 2, echo: NO_ECHO, warned: [] },
-    { name: 'total as a string', raw: { data: [baseRecord], total: '42', last_page: '3' }, total: 42, lastPage: 3, echo: NO_ECHO, warned: [] },
+    {
+      name: 'total missing',
+      raw: { data: [baseRecord], last_page: 2 },
+      total: null,
+      lastPage: 2,
+      echo: NO_ECHO,
+      warned: [],
+    },
+    {
+      name: 'total as a string',
+      raw: { data: [baseRecord], total: '42', last_page: '3' },
+      total: 42,
+      lastPage: 3,
+      echo: NO_ECHO,
+      warned: [],
+    },
     {
       name: 'unreadable total and last_page',
       raw: { data: [baseRecord], total: 'many', last_page: -1 },
@@ -674,7 +695,12 @@ describe('normalizeCallPage', () => {
   });
 
   it('normalises an empty page', () => {
-    expect(normalizeCallPage({ data: [], total: 0, last_page: 1 }, UTC, [])).toEqual({ calls: [], total: 0, lastPage: 1, echo: NO_ECHO });
+    expect(normalizeCallPage({ data: [], total: 0, last_page: 1 }, UTC, [])).toEqual({
+      calls: [],
+      total: 0,
+      lastPage: 1,
+      echo: NO_ECHO,
+    });
   });
 
   const badEnvelopeCases = [
@@ -716,26 +742,106 @@ describe('unwrapCallRecord', () => {
 describe('parseUpstreamDate', () => {
   const cases = [
     { name: 'naive, UTC', value: '2025-08-04 14:30:00', zone: 'UTC', expected: '2025-08-04T14:30:00.000Z' },
-    { name: 'naive, Berlin summer (+02:00)', value: '2025-08-04 14:30:00', zone: 'Europe/Berlin', expected: '2025-08-04T12:30:00.000Z' },
-    { name: 'naive, Berlin winter (+01:00)', value: '2025-01-15 14:30:00', zone: 'Europe/Berlin', expected: '2025-01-15T13:30:00.000Z' },
-    { name: 'naive with T, Berlin', value: '2025-08-04T14:30:00', zone: 'Europe/Berlin', expected: '2025-08-04T12:30:00.000Z' },
-    { name: 'Berlin, last second before the gap', value: '2025-03-30 01:59:59', zone: 'Europe/Berlin', expected: '2025-03-30T00:59:59.000Z' },
-    { name: 'Berlin DST gap (skipped 02:30 → 03:30 CEST)', value: '2025-03-30 02:30:00', zone: 'Europe/Berlin', expected: '2025-03-30T01:30:00.000Z' },
-    { name: 'Berlin, first second after the gap', value: '2025-03-30 03:00:00', zone: 'Europe/Berlin', expected: '2025-03-30T01:00:00.000Z' },
-    { name: 'Berlin DST overlap (earlier, CEST)', value: '2025-10-26 02:30:00', zone: 'Europe/Berlin', expected: '2025-10-26T00:30:00.000Z' },
-    { name: 'Berlin, just after the overlap', value: '2025-10-26 03:00:00', zone: 'Europe/Berlin', expected: '2025-10-26T02:00:00.000Z' },
-    { name: 'New York DST gap', value: '2025-03-09 02:30:00', zone: 'America/New_York', expected: '2025-03-09T07:30:00.000Z' },
-    { name: 'New York DST overlap (earlier, EDT)', value: '2025-11-02 01:30:00', zone: 'America/New_York', expected: '2025-11-02T05:30:00.000Z' },
-    { name: 'half-hour zone', value: '2025-08-04 14:30:00', zone: 'Asia/Kolkata', expected: '2025-08-04T09:00:00.000Z' },
+    {
+      name: 'naive, Berlin summer (+02:00)',
+      value: '2025-08-04 14:30:00',
+      zone: 'Europe/Berlin',
+      expected: '2025-08-04T12:30:00.000Z',
+    },
+    {
+      name: 'naive, Berlin winter (+01:00)',
+      value: '2025-01-15 14:30:00',
+      zone: 'Europe/Berlin',
+      expected: '2025-01-15T13:30:00.000Z',
+    },
+    {
+      name: 'naive with T, Berlin',
+      value: '2025-08-04T14:30:00',
+      zone: 'Europe/Berlin',
+      expected: '2025-08-04T12:30:00.000Z',
+    },
+    {
+      name: 'Berlin, last second before the gap',
+      value: '2025-03-30 01:59:59',
+      zone: 'Europe/Berlin',
+      expected: '2025-03-30T00:59:59.000Z',
+    },
+    {
+      name: 'Berlin DST gap (skipped 02:30 → 03:30 CEST)',
+      value: '2025-03-30 02:30:00',
+      zone: 'Europe/Berlin',
+      expected: '2025-03-30T01:30:00.000Z',
+    },
+    {
+      name: 'Berlin, first second after the gap',
+      value: '2025-03-30 03:00:00',
+      zone: 'Europe/Berlin',
+      expected: '2025-03-30T01:00:00.000Z',
+    },
+    {
+      name: 'Berlin DST overlap (earlier, CEST)',
+      value: '2025-10-26 02:30:00',
+      zone: 'Europe/Berlin',
+      expected: '2025-10-26T00:30:00.000Z',
+    },
+    {
+      name: 'Berlin, just after the overlap',
+      value: '2025-10-26 03:00:00',
+      zone: 'Europe/Berlin',
+      expected: '2025-10-26T02:00:00.000Z',
+    },
+    {
+      name: 'New York DST gap',
+      value: '2025-03-09 02:30:00',
+      zone: 'America/New_York',
+      expected: '2025-03-09T07:30:00.000Z',
+    },
+    {
+      name: 'New York DST overlap (earlier, EDT)',
+      value: '2025-11-02 01:30:00',
+      zone: 'America/New_York',
+      expected: '2025-11-02T05:30:00.000Z',
+    },
+    {
+      name: 'half-hour zone',
+      value: '2025-08-04 14:30:00',
+      zone: 'Asia/Kolkata',
+      expected: '2025-08-04T09:00:00.000Z',
+    },
     { name: 'leap day', value: '2024-02-29 12:00:00', zone: 'UTC', expected: '2024-02-29T12:00:00.000Z' },
-    { name: 'two-digit year is not moved to the 1900s', value: '0099-01-01 00:00:00', zone: 'UTC', expected: '0099-01-01T00:00:00.000Z' },
-    { name: 'ISO with Z (zone ignored)', value: '2024-01-15T10:30:00Z', zone: 'Europe/Berlin', expected: '2024-01-15T10:30:00.000Z' },
-    { name: 'ISO with microseconds', value: '2025-01-15T10:30:00.000000Z', zone: 'UTC', expected: '2025-01-15T10:30:00.000Z' },
-    { name: 'microseconds truncated to ms', value: '2025-01-15T10:30:00.123987Z', zone: 'UTC', expected: '2025-01-15T10:30:00.123Z' },
+    {
+      name: 'two-digit year is not moved to the 1900s',
+      value: '0099-01-01 00:00:00',
+      zone: 'UTC',
+      expected: '0099-01-01T00:00:00.000Z',
+    },
+    {
+      name: 'ISO with Z (zone ignored)',
+      value: '2024-01-15T10:30:00Z',
+      zone: 'Europe/Berlin',
+      expected: '2024-01-15T10:30:00.000Z',
+    },
+    {
+      name: 'ISO with microseconds',
+      value: '2025-01-15T10:30:00.000000Z',
+      zone: 'UTC',
+      expected: '2025-01-15T10:30:00.000Z',
+    },
+    {
+      name: 'microseconds truncated to ms',
+      value: '2025-01-15T10:30:00.123987Z',
+      zone: 'UTC',
+      expected: '2025-01-15T10:30:00.123Z',
+    },
     { name: 'one fraction digit', value: '2025-01-15T10:30:00.5Z', zone: 'UTC', expected: '2025-01-15T10:30:00.500Z' },
     { name: 'offset +01:00', value: '2026-02-23T09:30:00+01:00', zone: 'UTC', expected: '2026-02-23T08:30:00.000Z' },
     { name: 'offset +0100', value: '2026-02-23T09:30:00+0100', zone: 'UTC', expected: '2026-02-23T08:30:00.000Z' },
-    { name: 'offset -05:30 with fraction', value: '2026-02-23T09:30:00.25-05:30', zone: 'UTC', expected: '2026-02-23T15:00:00.250Z' },
+    {
+      name: 'offset -05:30 with fraction',
+      value: '2026-02-23T09:30:00.25-05:30',
+      zone: 'UTC',
+      expected: '2026-02-23T15:00:00.250Z',
+    },
     { name: 'garbage', value: 'garbage', zone: 'UTC', expected: null },
     { name: 'empty string', value: '', zone: 'UTC', expected: null },
     { name: 'February 30', value: '2025-02-30 10:00:00', zone: 'UTC', expected: null },
@@ -818,7 +924,10 @@ describe('no upstream values in warnings, reasons or errors', () => {
 
   it('keeps a distinctive value out of record and envelope errors, including their causes', () => {
     const errors: unknown[] = [];
-    for (const raw of [{ ...baseRecord, id: SECRET }, { ...baseRecord, created_at: SECRET }]) {
+    for (const raw of [
+      { ...baseRecord, id: SECRET },
+      { ...baseRecord, created_at: SECRET },
+    ]) {
       try {
         normalizeCall(raw, UTC, []);
       } catch (error) {

@@ -45,15 +45,15 @@ function track(key: string, priority: 'interactive' | 'bulk', log: string[], nam
     pending = Promise.reject(error);
   }
   pending.then(
-      (permit) => {
-        result.permit = permit;
-        log.push(name);
-      },
-      (error: unknown) => {
-        result.error = error;
-        log.push(`${name}!`);
-      },
-    );
+    (permit) => {
+      result.permit = permit;
+      log.push(name);
+    },
+    (error: unknown) => {
+      result.error = error;
+      log.push(`${name}!`);
+    },
+  );
   return result;
 }
 
@@ -127,7 +127,9 @@ describe('UpstreamScheduler: the budget of one key', () => {
     for (const page of pages) page.permit?.done(OK);
     await clock.advance(WINDOW);
     expect(pages.filter((p) => p.permit)).toHaveLength(30);
-    expect(log.filter((name) => !name.endsWith('!')).slice(15)).toEqual(Array.from({ length: 15 }, (_, i) => `p${15 + i}`));
+    expect(log.filter((name) => !name.endsWith('!')).slice(15)).toEqual(
+      Array.from({ length: 15 }, (_, i) => `p${15 + i}`),
+    );
   });
 
   it('refuses beyond maxQueue', async () => {
@@ -165,7 +167,11 @@ describe('UpstreamScheduler: the budget of one key', () => {
   it('tightens from what the upstream said: Retry-After holds every request of the key', async () => {
     setUp();
     const permit = scheduler.acquire('a', 'interactive', deadline()) as Permit;
-    permit.done({ sent: true, failed: false, said: { limit: null, remaining: null, resetAtMs: null, retryAfterMs: 30_000 } });
+    permit.done({
+      sent: true,
+      failed: false,
+      said: { limit: null, remaining: null, resetAtMs: null, retryAfterMs: 30_000 },
+    });
     expect(() => scheduler.acquire('a', 'interactive', deadline())).toThrow(UpstreamRateLimitedError);
     expect(scheduler.acquire('b', 'interactive', deadline())).not.toBeInstanceOf(Promise);
   });
@@ -193,9 +199,14 @@ describe('UpstreamScheduler: keys never wait for each other', () => {
 
   it('shares the global limit in turn among the keys waiting for it', async () => {
     setUp({ global: 2 });
-    const held = [scheduler.acquire('x', 'interactive', deadline()), scheduler.acquire('y', 'interactive', deadline())] as Permit[];
+    const held = [
+      scheduler.acquire('x', 'interactive', deadline()),
+      scheduler.acquire('y', 'interactive', deadline()),
+    ] as Permit[];
     const log: string[] = [];
-    const waiting = new Map(['a1', 'a2', 'a3', 'b1', 'b2', 'b3'].map((name) => [name, track(name[0]!, 'interactive', log, name)]));
+    const waiting = new Map(
+      ['a1', 'a2', 'a3', 'b1', 'b2', 'b3'].map((name) => [name, track(name[0]!, 'interactive', log, name)]),
+    );
     await settle();
     expect(log).toEqual([]);
     // Each finished request frees one global slot: the keys take turns, whoever queued more.

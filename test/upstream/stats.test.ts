@@ -43,10 +43,29 @@ const call = (overrides: Partial<Call>): Call => ({
 describe('totalsOf', () => {
   it('counts, sums exactly (null as zero) and takes mean and median over known durations', () => {
     const totals = totalsOf([
-      call({ status: 'COMPLETED', type: 'INBOUND', answeredBy: 'HUMAN', durationSeconds: 10, totalCost: '0.10000000', carrierCost: '0.01' }),
-      call({ status: 'COMPLETED', type: 'OUTBOUND', answeredBy: 'MACHINE', durationSeconds: 30, totalCost: '0.20000000' }),
+      call({
+        status: 'COMPLETED',
+        type: 'INBOUND',
+        answeredBy: 'HUMAN',
+        durationSeconds: 10,
+        totalCost: '0.10000000',
+        carrierCost: '0.01',
+      }),
+      call({
+        status: 'COMPLETED',
+        type: 'OUTBOUND',
+        answeredBy: 'MACHINE',
+        durationSeconds: 30,
+        totalCost: '0.20000000',
+      }),
       call({ status: 'FAILED', type: 'OUTBOUND', answeredBy: null, durationSeconds: null, totalCost: null }),
-      call({ status: 'NO_ANSWER', type: 'WEB', answeredBy: new Malformed('answeredBy', 'x'), durationSeconds: 20, totalCost: new Malformed('totalCost', 'x') }),
+      call({
+        status: 'NO_ANSWER',
+        type: 'WEB',
+        answeredBy: new Malformed('answeredBy', 'x'),
+        durationSeconds: 20,
+        totalCost: new Malformed('totalCost', 'x'),
+      }),
     ]);
     expect(totals).toEqual({
       scannedCount: 4,
@@ -55,9 +74,21 @@ describe('totalsOf', () => {
       durationTotal: 60,
       durationMean: 20,
       durationMedian: 20,
-      byStatus: new Map([['COMPLETED', 2], ['FAILED', 1], ['NO_ANSWER', 1]]),
-      byType: new Map([['INBOUND', 1], ['OUTBOUND', 2], ['WEB', 1]]),
-      byAnsweredBy: new Map([['HUMAN', 1], ['MACHINE', 1], ['UNKNOWN', 2]]),
+      byStatus: new Map([
+        ['COMPLETED', 2],
+        ['FAILED', 1],
+        ['NO_ANSWER', 1],
+      ]),
+      byType: new Map([
+        ['INBOUND', 1],
+        ['OUTBOUND', 2],
+        ['WEB', 1],
+      ]),
+      byAnsweredBy: new Map([
+        ['HUMAN', 1],
+        ['MACHINE', 1],
+        ['UNKNOWN', 2],
+      ]),
     });
   });
 
@@ -69,6 +100,12 @@ describe('totalsOf', () => {
   });
 
   it('an empty list has zero sums and no mean or median', () => {
-    expect(totalsOf([])).toMatchObject({ scannedCount: 0, totalCost: '0.00000000', durationTotal: 0, durationMean: null, durationMedian: null });
+    expect(totalsOf([])).toMatchObject({
+      scannedCount: 0,
+      totalCost: '0.00000000',
+      durationTotal: 0,
+      durationMean: null,
+      durationMedian: null,
+    });
   });
 });
