@@ -13,7 +13,7 @@
  *   BENCH_CONTENDERS (rest,proxy,gateway,mesh)  BENCH_GROWTH (1: also measure cost growth)
  *   BENCH_SCENARIOS (all: tokens,tokens100,page15,page100,totalOnly,walk10)
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, totalmem } from 'node:os';
@@ -291,6 +291,7 @@ async function check(kind: Kind, url: string, scenario: Scenario): Promise<void>
       headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
       body: request.body,
     });
+    // biome-ignore lint/suspicious/noExplicitAny: three contenders answer three shapes; the checks below probe them
     const json = (await response.json()) as Record<string, any>;
     const items = isGateway(kind)
       ? json.data?.calls?.edges?.length

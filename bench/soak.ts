@@ -11,7 +11,7 @@
  *
  * Writes bench/results/soak.json and prints a summary; exits 1 when heap, RSS, sockets or per-key state grow.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -14,7 +14,8 @@ export interface Config {
   host: string;
   /** `WORKERS`: processes serving on the one port (Node cluster); `auto` is one per core. @default 1 */
   workers: number;
-  /** `NODE_ENV` is `production`: switches the defaults of GraphiQL, introspection and CORS, requires the secrets, places /metrics. */
+  /** `NODE_ENV` is `production`: switches the defaults of GraphiQL, introspection and CORS, requires the secrets,
+   * places /metrics. */
   production: boolean;
   /** `LOG_LEVEL`: pino level. @default info */
   logLevel: string;
@@ -32,7 +33,8 @@ export interface Config {
   upstreamApiKey: string | null;
   /** `GATEWAY_API_KEYS`: comma-separated keys callers must present in single-tenant mode. */
   gatewayApiKeys: string[];
-  /** `ALLOW_ANONYMOUS`: in single-tenant mode, serve callers without credentials with the server's key. @default false */
+  /** `ALLOW_ANONYMOUS`: in single-tenant mode, serve callers without credentials with the server's key. @default false
+   * */
   allowAnonymous: boolean;
 
   // The upstream budget and cache
@@ -45,9 +47,11 @@ export interface Config {
   upstreamConcurrencyPerKey: number;
   /** `UPSTREAM_QUEUE_TIMEOUT_MS`: how long a request may wait for budget or a free slot. @default 2000 */
   upstreamQueueTimeoutMs: number;
-  /** `UPSTREAM_CACHE_TTL_MS`: how long upstream answers are served from memory, per key; 0 turns the cache off. @default 5000 */
+  /** `UPSTREAM_CACHE_TTL_MS`: how long upstream answers are served from memory, per key; 0 turns the cache off.
+   * @default 5000 */
   upstreamCacheTtlMs: number;
-  /** `UPSTREAM_CACHE_MAX_BYTES`: upstream body bytes the page cache keeps at most (the process's memory). @default 16777216 */
+  /** `UPSTREAM_CACHE_MAX_BYTES`: upstream body bytes the page cache keeps at most (the process's memory). @default
+   * 16777216 */
   upstreamCacheMaxBytes: number;
   /** Fixed: identical upstream requests in flight from one API key are made once (tests turn it off). */
   upstreamCoalesce: boolean;
@@ -76,11 +80,13 @@ export interface Config {
   limits: QueryLimits;
   /** `CORS_ORIGINS`: comma-separated allowed origins, or `*`. @default `*` outside production, none in production */
   corsOrigins: string[] | '*';
-  /** `CSRF_PREVENTION`: GET and non-JSON requests need a preflight header (403 `CSRF_REQUIRED` otherwise). @default true */
+  /** `CSRF_PREVENTION`: GET and non-JSON requests need a preflight header (403 `CSRF_REQUIRED` otherwise). @default
+   * true */
   csrfPrevention: boolean;
   /** `GRAPHIQL`: serve GraphiQL on GET /graphql. @default true outside production */
   graphiql: boolean;
-  /** `INTROSPECTION`: answer introspection queries; off also hides "Did you mean" suggestions. @default true outside production */
+  /** `INTROSPECTION`: answer introspection queries; off also hides "Did you mean" suggestions. @default true outside
+   * production */
   introspection: boolean;
   /**
    * `TRUSTED_DOCUMENTS`: path of a persisted-documents manifest (hash -> document, as GraphQL Code
@@ -89,7 +95,8 @@ export interface Config {
   trustedDocuments: Record<string, string> | null;
   /** `GRAPHQL_JIT`: execute public operations with graphql-jit (compiled per document). @default true */
   graphqlJit: boolean;
-  /** `UPSTREAM_DEBUG_EXTENSION`: add `extensions.upstream` (requests, cache hits, queue wait) to responses; never in production. @default false */
+  /** `UPSTREAM_DEBUG_EXTENSION`: add `extensions.upstream` (requests, cache hits, queue wait) to responses; never in
+   * production. @default false */
   upstreamDebugExtension: boolean;
 
   // Federation
@@ -126,7 +133,8 @@ export interface Config {
    * through this Redis (`redis://host:port/db`); unset keeps everything in the process. @default null
    */
   redisUrl: string | null;
-  /** `LIVE_POLL_INTERVAL_MS`: how often the one poller of a key with subscribers reads the list's head. @default 5000 */
+  /** `LIVE_POLL_INTERVAL_MS`: how often the one poller of a key with subscribers reads the list's head. @default 5000
+   * */
   livePollIntervalMs: number;
   /**
    * `WEBHOOK_KEYS` (`<secret>:<api key>` pairs, comma-separated; secrets of 16+ characters), or in single-tenant
@@ -148,15 +156,16 @@ export const FIXED = {
   statsTtlMs: 10_000,
   /** Rows searched on each side of a moved cursor anchor: two upstream pages of 100 each way. */
   driftSearchRows: 200,
-  /** Lookups of one operation in flight at once: the per-key bulkhead (`UPSTREAM_CONCURRENCY_PER_KEY`) is the real bound. */
+  /** Lookups of one operation in flight at once: the per-key bulkhead (`UPSTREAM_CONCURRENCY_PER_KEY`) is the real
+   * bound. */
   callConcurrency: 8,
   /** A router is configured with the subgraph's full URL, so its path needs no setting. */
   subgraphPath: '/subgraph',
   /** Whether metrics are collected follows from where they are served (`METRICS_PORT`, `METRICS_TOKEN`). */
   metrics: true,
   /**
-   * The document limits of ../shared/docs/reliability.md §1 (graphql-armor's baseline; depth 6 where our deepest real query
-   * is 5). They bound what a document may ask, which the schema fixes; the cost and the lookups, which grow
+   * The document limits of ../shared/docs/reliability.md §1 (graphql-armor's baseline; depth 6 where our deepest real
+   * query is 5). They bound what a document may ask, which the schema fixes; the cost and the lookups, which grow
    * with what a client asks for, are variables.
    */
   limits: {
@@ -260,8 +269,8 @@ function redisUrl(env: Env): string | null {
 }
 
 /**
- * `WEBHOOK_KEYS` and `WEBHOOK_SECRET` (../shared/docs/clarifications.md, "Live updates contract"): secret -> API key. A secret is
- * the only thing that authenticates a webhook (the platform does not sign them), so it must be long.
+ * `WEBHOOK_KEYS` and `WEBHOOK_SECRET` (../shared/docs/clarifications.md, "Live updates contract"): secret -> API key. A
+ * secret is the only thing that authenticates a webhook (the platform does not sign them), so it must be long.
  */
 function webhookKeys(env: Env, upstreamApiKey: string | null): Map<string, string> {
   const keys = new Map<string, string>();
@@ -330,14 +339,16 @@ function corsOrigins(env: Env, production: boolean): string[] | '*' {
 }
 
 /**
- * What production refuses to start without (issue 11 items 9 and 10; ../shared/docs/clarifications.md, "Production secrets"):
- * a cursor secret nobody else knows, long enough not to be guessed, and no open subgraph endpoint, which
+ * What production refuses to start without (issue 11 items 9 and 10; ../shared/docs/clarifications.md, "Production
+ * secrets"): a cursor secret nobody else knows, long enough not to be guessed, and no open subgraph endpoint, which
  * would answer `_service { sdl }` (the whole schema) to anyone even with introspection off. The messages
  * never echo a secret, only its length.
  */
 function productionSecrets(env: Env, subgraphEnabled: boolean, subgraphSecret: string | null): void {
   const cursorSecret = env.CURSOR_SECRET ?? '';
-  const how = `at least ${MIN_PRODUCTION_CURSOR_SECRET} random characters, the same on every replica (e.g. openssl rand -hex 32)`;
+  const how =
+    `at least ${MIN_PRODUCTION_CURSOR_SECRET} random characters, ` +
+    'the same on every replica (e.g. openssl rand -hex 32)';
   if (cursorSecret === '') throw new ConfigError('CURSOR_SECRET', `is required with NODE_ENV=production: ${how}`);
   if (cursorSecret.length < MIN_PRODUCTION_CURSOR_SECRET) {
     const problem = `is ${cursorSecret.length} characters long; NODE_ENV=production needs ${how}`;

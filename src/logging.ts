@@ -127,7 +127,7 @@ function requestIdOf(request: Request): string {
   return given && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
 }
 
-export function useRequestLogging(logger: Logger): Plugin<{}, ServerContext> {
+export function useRequestLogging(logger: Logger): Plugin<Record<string, unknown>, ServerContext> {
   return {
     onRequest({ request, serverContext }) {
       serverContext.requestLog = {

@@ -17,9 +17,9 @@ import { type Config, ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logging.js';
 import { createScraper, metricsListener, metricsPlacement } from './metrics.js';
 import { createGateway } from './server.js';
-import { startTracing } from './tracing.js';
 import { DEMO_TOKEN } from './simulator/data.js';
 import { startSimulator } from './simulator/server.js';
+import { startTracing } from './tracing.js';
 
 function readConfig(): Config {
   try {
@@ -106,7 +106,8 @@ async function primary(config: Config): Promise<void> {
   logger.flush();
   if (simulator)
     console.log(
-      `\nCalls gateway demo is running with ${config.workers} workers.\n  GraphiQL:   ${url}\n  Demo token: Authorization: Bearer ${DEMO_TOKEN}\n`,
+      `\nCalls gateway demo is running with ${config.workers} workers.\n  GraphiQL:   ${url}\n` +
+        `  Demo token: Authorization: Bearer ${DEMO_TOKEN}\n`,
     );
   const stop = () => {
     if (stopping) return;
@@ -159,7 +160,8 @@ async function serve(config: Config): Promise<void> {
     if (simulator) {
       logger.info({ url, upstream: 'embedded simulator', metricsUrl }, 'calls gateway (demo) listening');
       console.log(
-        `\nCalls gateway demo is running.\n  GraphiQL:   ${url}\n  Demo token: Authorization: Bearer ${DEMO_TOKEN}\n  Health:     ${url.replace(/graphql$/, 'health')}\n`,
+        `\nCalls gateway demo is running.\n  GraphiQL:   ${url}\n  Demo token: Authorization: Bearer ${DEMO_TOKEN}\n` +
+          `  Health:     ${url.replace(/graphql$/, 'health')}\n`,
       );
     } else {
       logger.info({ url, metricsUrl }, 'calls gateway listening');

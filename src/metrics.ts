@@ -7,16 +7,16 @@
  * cluster workers never share counters. Labels never carry tokens, key hashes or free text from the
  * request beyond a bounded set of operation names (see OperationLabels).
  *
- * Where /metrics is answered is decided here (issue 11 item 11; ../shared/docs/clarifications.md, "Production secrets"): a public
- * /metrics tells anyone the traffic, error codes and upstream health, so production serves it only where
- * `METRICS_PORT` (a listener of its own, for a network the scraper alone reaches) or `METRICS_TOKEN` (a bearer
+ * Where /metrics is answered is decided here (issue 11 item 11; ../shared/docs/clarifications.md, "Production
+ * secrets"): a public /metrics tells anyone the traffic, error codes and upstream health, so production serves it only
+ * where `METRICS_PORT` (a listener of its own, for a network the scraper alone reaches) or `METRICS_TOKEN` (a bearer
  * token, compared in constant time) says how.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { type DocumentNode, Kind, type OperationDefinitionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Config } from './config.js';
 import type { ServerContext } from './context.js';
 import { operationNameOf } from './logging.js';
@@ -46,7 +46,7 @@ export interface GatewayMetrics {
   /** Feeds upstream attempts (wire to the client's `onAttempt`). */
   observeUpstream(info: UpstreamAttemptInfo): void;
   /** Times GraphQL requests and counts their error codes; answers /metrics when it is on the main port. */
-  plugin: Plugin<{}, ServerContext>;
+  plugin: Plugin<Record<string, unknown>, ServerContext>;
   /** Node listener for the separate metrics port: /metrics with the token checked, 404 elsewhere. */
   handle(request: IncomingMessage, response: ServerResponse): void;
 }
@@ -58,7 +58,8 @@ export interface GatewayMetrics {
  */
 export type MetricsPlacement = 'main-port' | 'metrics-port' | 'off';
 
-/** Decides the placement from the settings (README, Operating it: `METRICS_PORT`, `METRICS_TOKEN`; `metrics` is off only in tests). */
+/** Decides the placement from the settings (README, Operating it: `METRICS_PORT`, `METRICS_TOKEN`; `metrics` is off
+ * only in tests). */
 export function metricsPlacement(
   config: Pick<Config, 'metrics' | 'metricsPort' | 'metricsToken' | 'production'>,
 ): MetricsPlacement {
@@ -133,8 +134,8 @@ export const MAX_OPERATION_LABELS = 100;
 /**
  * Operation names are chosen by the client, and prom-client keeps a series for every label value it sees:
  * left alone, a client sending a new name with every request grows the registry (and each scrape) without
- * bound (../shared/docs/clarifications.md, "Two unbounded structures"). A name becomes a label only when it is plain and at
- * most 64 characters (`anonymous` otherwise, as for no name) and known: with a trusted-documents manifest,
+ * bound (../shared/docs/clarifications.md, "Two unbounded structures"). A name becomes a label only when it is plain
+ * and at most 64 characters (`anonymous` otherwise, as for no name) and known: with a trusted-documents manifest,
  * one of its operations; without one, one of the first `MAX_OPERATION_LABELS` distinct names this process
  * saw. Every other name is counted as `other`.
  */
@@ -329,14 +330,22 @@ export function createMetrics(state: () => UpstreamStats, options: MetricsOption
   });
   new Gauge({
     name: 'calls_gateway_upstream_coalesced_total',
-    help: 'Requests served by an identical upstream request of the same API key that was already in flight (monotonic).',
+    help:
+      'Requests served by ' +
+      'an identical ' +
+      'upstream request ' +
+      'of the ' +
+      'same API key that ' +
+      'was already ' +
+      'in flight ' +
+      '(monotonic).',
     registers: [registry],
     collect() {
       this.set(state().coalesced);
     },
   });
 
-  const plugin: Plugin<{}, ServerContext> = {
+  const plugin: Plugin<Record<string, unknown>, ServerContext> = {
     // Synchronous except on /metrics: an async hook would take every request off yoga's fast path.
     onRequest({ request, url, endResponse, fetchAPI, serverContext }) {
       if (url.pathname === '/metrics') {

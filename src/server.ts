@@ -29,28 +29,28 @@ import { createWebhookEndpoint } from './live/webhooks.js';
 import { createLogger, useRequestLogging, yogaLogging } from './logging.js';
 import { maskError } from './mask-error.js';
 import { createMetrics, type GatewayMetrics, metricsPlacement, type UpstreamStats } from './metrics.js';
+import { useCostLimit } from './plugins/cost-limit.js';
 import { CSRF_HEADERS, useCsrfPrevention } from './plugins/csrf-prevention.js';
+import { useDocumentLimits } from './plugins/document-limits.js';
 import { useHealthEndpoints } from './plugins/health.js';
 import { usePostOnly } from './plugins/post-only.js';
 import { usePrivateResponses } from './plugins/private-responses.js';
+import { useRequestBodyLimit } from './plugins/request-body-limit.js';
 import { useSubgraphSecret } from './plugins/subgraph-secret.js';
 import { operationNamesOf, useTrustedDocuments } from './plugins/trusted-documents.js';
 import { useUpstreamExtension } from './plugins/upstream-extension.js';
-import { useCostLimit } from './plugins/cost-limit.js';
-import { useDocumentLimits } from './plugins/document-limits.js';
-import { useRequestBodyLimit } from './plugins/request-body-limit.js';
 import { schema, subgraphSchemaWith } from './schema/index.js';
 import { SharedBudget } from './shared/budget.js';
 import { SharedPageCache } from './shared/cache.js';
 import { connectSharedStore, type SharedStore } from './shared/store.js';
 import { useTracing } from './tracing.js';
-import { upstreamClientOptions, type UpstreamPolicyOverrides } from './upstream-policy.js';
 import { shareOf } from './upstream/budget.js';
 import { PageCache, type PageStore } from './upstream/cache.js';
 import { createUpstreamClient, type UpstreamAttemptInfo } from './upstream/client.js';
 import { InFlight, TtlCache } from './upstream/coalesce.js';
 import { PageSizeCap, type Served } from './upstream/loaders.js';
 import type { Call } from './upstream/model.js';
+import { type UpstreamPolicyOverrides, upstreamClientOptions } from './upstream-policy.js';
 
 export type GatewayConfig = Omit<Config, 'port' | 'host' | 'upstreamBaseUrl'> & { upstreamBaseUrl: string };
 
@@ -212,6 +212,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   };
   // Every check runs before execution, so a rejected request never reaches the upstream.
   // yoga's Plugin type is invariant in its contexts, and each of these names only the part it uses.
+  // biome-ignore lint/suspicious/noExplicitAny: see above; each plugin is checked against its own context types
   const plugins: Plugin<any, any>[] = [
     usePrivateResponses(),
     useHealthEndpoints({ client, shared, clock, logger }),

@@ -37,7 +37,7 @@ export async function startTracing(env: Env): Promise<(() => Promise<void>) | nu
 }
 
 /** The request's span, kept on its server context (src/context.ts) while it records. */
-export function useTracing(): Plugin<{}, ServerContext> {
+export function useTracing(): Plugin<Record<string, unknown>, ServerContext> {
   return {
     onRequest({ request, url, serverContext }) {
       if (url.pathname.startsWith('/health') || url.pathname === '/metrics') return;

@@ -1,27 +1,30 @@
 /**
  * How the gateway treats the upstream: the few settings an operator sets (deadline, budget, per-key
- * concurrency, queue wait) and the fixed rest, the recommended values of ../shared/docs/reliability.md §2. The fixed values
- * are constants, not variables: they follow from the upstream's documented behaviour, not from a deployment.
+ * concurrency, queue wait) and the fixed rest, the recommended values of ../shared/docs/reliability.md §2. The fixed
+ * values are constants, not variables: they follow from the upstream's documented behaviour, not from a deployment.
  * Tests shorten them through `createGateway`'s `upstream` option.
  */
 import type { Config } from './config.js';
 import { shareOf } from './upstream/budget.js';
 import type { UpstreamClientOptions } from './upstream/client.js';
 
-/** One attempt's deadline, below the total deadline so that a slow attempt can be retried (../shared/docs/reliability.md §2). */
+/** One attempt's deadline, below the total deadline so that a slow attempt can be retried
+ * (../shared/docs/reliability.md §2). */
 const ATTEMPT_TIMEOUT_MS = 8_000;
 /** TCP/TLS connect timeout (../shared/docs/reliability.md §2: undici's 10 s is too long for a probe or a retry). */
 const CONNECT_TIMEOUT_MS = 3_000;
 /** Keep-alive sockets to the one upstream origin (../shared/docs/reliability.md §2). */
 const CONNECTIONS = 32;
-/** Larger upstream bodies are refused, `UPSTREAM_BAD_RESPONSE` (../shared/docs/reliability.md §2: undici sets no limit). */
+/** Larger upstream bodies are refused, `UPSTREAM_BAD_RESPONSE` (../shared/docs/reliability.md §2: undici sets no
+ * limit). */
 const MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
 /** Retries of a GET: 3 attempts at most (../shared/docs/reliability.md §2). */
 const MAX_RETRIES = 2;
 /** Full-jitter back-off, base and cap (../shared/docs/reliability.md §2). */
 const RETRY_BASE_MS = 250;
 const RETRY_CAP_MS = 4_000;
-/** Retries stay within 10% of requests plus a floor of 10 a second (../shared/docs/reliability.md §2, the SRE book's budget). */
+/** Retries stay within 10% of requests plus a floor of 10 a second (../shared/docs/reliability.md §2, the SRE book's
+ * budget). */
 const RETRY_BUDGET = { ratio: 0.1, minPerSecond: 10, windowMs: 10_000 };
 /**
  * The circuit of the whole upstream: open at 50% failures over at least 20 calls from at least 3 keys in
@@ -36,7 +39,8 @@ const GLOBAL_CONCURRENCY = 64;
 const MAX_QUEUE = 100;
 /** Added to each budget window for clock differences with the upstream. */
 const WINDOW_MARGIN_MS = 250;
-/** Background reads (statistics, drift searches) may use 75% of a key's budget, so interactive reads never wait for them. */
+/** Background reads (statistics, drift searches) may use 75% of a key's budget, so interactive reads never wait for
+ * them. */
 const BULK_SHARE = 0.75;
 /** Keys whose budget is tracked at most (the least recently used is forgotten first). */
 const MAX_KEYS = 10_000;

@@ -1,13 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { MAX_OPERATION_LABELS } from '../src/metrics.js';
 import { DEMO_TOKEN, SECOND_TENANT_TOKEN } from '../src/simulator/data.js';
 import { startSimulator } from '../src/simulator/server.js';
 import { parseRateLimits } from '../src/upstream/budget.js';
 import { keyId } from '../src/upstream/resilience.js';
-import { loadConfig } from '../src/config.js';
-import { MAX_OPERATION_LABELS } from '../src/metrics.js';
 import { CallIdsPageDocument, CallsTotalDocument } from './gql/graphql.js';
-import { closedPort, startTestGateway, type TestGateway } from './support/gateway.js';
 import { ManualClock } from './support/clock.js';
+import { closedPort, startTestGateway, type TestGateway } from './support/gateway.js';
 
 let gw: TestGateway | undefined;
 afterEach(async () => {

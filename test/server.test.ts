@@ -4,7 +4,7 @@ import { loadConfig } from '../src/config.js';
 import { EXAMPLE_QUERY } from '../src/graphiql.js';
 import { createGateway, type Gateway } from '../src/server.js';
 import { DEMO_TOKEN } from '../src/simulator/data.js';
-import { startSimulator, type Simulator } from '../src/simulator/server.js';
+import { type Simulator, startSimulator } from '../src/simulator/server.js';
 
 let simulator: Simulator;
 const gateways: Gateway[] = [];

@@ -1,13 +1,13 @@
 /**
  * `callEvents(filter:)` applies the `calls` filter to each event itself, since one poller reads the key's
  * unfiltered list for every subscriber (issue 12, item 3). Each field matches as the upstream's list filter
- * does (../shared/docs/upstream-contract.md §2, and the simulator that models it): status and type exactly, the phone number
- * as a part of the client's number, and the dates as days of `createdAt` in `UPSTREAM_TIMEZONE`, both ends
+ * does (../shared/docs/upstream-contract.md §2, and the simulator that models it): status and type exactly, the phone
+ * number as a part of the client's number, and the dates as days of `createdAt` in `UPSTREAM_TIMEZONE`, both ends
  * inclusive.
  *
  * `assistantId` and `campaignId` are refused: the call records the API returns carry only the assistant's
- * and the campaign's names (../shared/docs/upstream-contract.md §3), so the gateway could tell membership only by polling the
- * list filtered by each id that any subscriber names. That would cost one more upstream request per
+ * and the campaign's names (../shared/docs/upstream-contract.md §3), so the gateway could tell membership only by
+ * polling the list filtered by each id that any subscriber names. That would cost one more upstream request per
  * distinct id and interval, out of the key's budget, and break "one poller per key"; a client can filter
  * the events by `call.assistantName` or `call.campaignName` instead.
  */

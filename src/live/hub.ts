@@ -9,11 +9,12 @@
  * nothing is lost or repeated. When entries after the id were dropped, the id is not of this log, or the
  * log says changes may be missing (`GAP`), it gets the resync signal instead and continues from there.
  */
-import { hostname } from 'node:os';
+
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import { GatewayError, UpstreamBadResponseError, UpstreamUnavailableError } from '../errors.js';
+import { type GatewayError, UpstreamBadResponseError, UpstreamUnavailableError } from '../errors.js';
 import type { UpstreamAttemptInfo, UpstreamClient } from '../upstream/client.js';
 import type { Call } from '../upstream/model.js';
 import { type NormalizeOptions, normalizeCall, unwrapCallRecord } from '../upstream/normalize.js';
@@ -390,7 +391,7 @@ export class LiveHub {
   /** A subscriber left; the key's last one stops its feed and poller, and with it drops the token. */
   private async leave(key: string, subscription: Subscription): Promise<void> {
     const feed = this.feeds.get(key);
-    if (!feed || !feed.subscribers.delete(subscription) || feed.subscribers.size > 0) return;
+    if (!feed?.subscribers.delete(subscription) || feed.subscribers.size > 0) return;
     this.feeds.delete(key);
     await feed.close();
     if (this.lastPolls.size > 10_000) this.lastPolls.clear();

@@ -172,7 +172,10 @@ export class MemoryLiveStore implements LiveStore {
 
   watch(key: string, listener: () => void): () => void {
     let listeners = this.watchers.get(key);
-    if (!listeners) this.watchers.set(key, (listeners = new Set()));
+    if (!listeners) {
+      listeners = new Set();
+      this.watchers.set(key, listeners);
+    }
     listeners.add(listener);
     return () => {
       listeners.delete(listener);

@@ -317,7 +317,8 @@ export class RedisLiveStore implements LiveStore {
     const channel = this.key('channel', key);
     let listeners = this.watchers.get(channel);
     if (!listeners) {
-      this.watchers.set(channel, (listeners = new Set()));
+      listeners = new Set();
+      this.watchers.set(channel, listeners);
       if (this.subscriber.status === 'ready') {
         void this.subscriber.subscribe(channel).then(
           // Entries appended before the subscription took effect would otherwise wait for the next one.

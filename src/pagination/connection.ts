@@ -23,8 +23,8 @@ export interface WindowRows<T> {
 }
 
 /**
- * The list's length, from the first block that tells it (../shared/docs/clarifications.md: `totalCount` comes from `total`;
- * without it, derive it from `last_page` and the last page's size):
+ * The list's length, from the first block that tells it (../shared/docs/clarifications.md: `totalCount` comes from
+ * `total`; without it, derive it from `last_page` and the last page's size):
  * 1. `total`;
  * 2. `last_page` of a non-empty page of one row per page, which is the number of rows;
  * 3. a block that is the last one (its page is `last_page`, or it came back short): it ends the list.

@@ -116,7 +116,8 @@ function decodeAnchoredCursor(cursor: string, key: CursorKey, argName: string): 
   }
   if (tag !== filterTag(key.filterKey)) {
     throw new BadUserInputError(
-      `Argument "${argName}" was issued for a different filter; start again without a cursor after changing the filter.`,
+      `Argument "${argName}" was issued for a different filter; ` +
+        'start again without a cursor after changing the filter.',
       details,
     );
   }

@@ -7,7 +7,7 @@
  */
 import { UpstreamBadResponseError, UpstreamRateLimitedError } from '../errors.js';
 import type { Priority } from '../upstream/scheduler.js';
-import { rangeWithTotal, type RowRange } from './arguments.js';
+import { type RowRange, rangeWithTotal } from './arguments.js';
 import { type FetchedPage, missingRanges, sameList, totalOf, type WindowRows, windowRows } from './connection.js';
 import type { CursorAnchor } from './cursor.js';
 import { type AnchoredRow, type Continuation, continueAfter } from './drift.js';
@@ -136,7 +136,15 @@ export async function readConnection<T extends Item>(
   if (range.kind === 'tail' && needTotal) await readTotal();
   if (range.kind === 'tail' && needRows && total === null) {
     throw new UpstreamBadResponseError(
-      'The upstream does not say how many calls match, which `last` without `before` needs; page forward with `first` and `after`.',
+      'The upstream does ' +
+        'not say how ' +
+        'many calls match, ' +
+        'which `last` ' +
+        'without `before` ' +
+        'needs; page ' +
+        'forward with ' +
+        '`first` and ' +
+        '`after`.',
     );
   }
   const { start, size } = range.kind === 'tail' ? rangeWithTotal(range, total ?? 0) : range;

@@ -8,14 +8,14 @@ import {
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
+  GraphQLError,
+  type GraphQLField,
+  type GraphQLNamedType,
+  type GraphQLSchema,
   getArgumentValues,
   getNamedType,
   getOperationAST,
   getVariableValues,
-  type GraphQLField,
-  GraphQLError,
-  type GraphQLNamedType,
-  type GraphQLSchema,
   isInterfaceType,
   isObjectType,
   Kind,
@@ -110,7 +110,7 @@ function countLookupIds(
  * set once on the subgraph schema's own field; only the complexity walker reads it.
  */
 function chargeEntitiesPerRepresentation(schema: GraphQLSchema): void {
-  const field = schema.getQueryType()?.getFields()['_entities'];
+  const field = schema.getQueryType()?.getFields()._entities;
   if (!field || field.extensions.complexity) return;
   field.extensions = {
     ...field.extensions,
@@ -152,7 +152,10 @@ export function useCostLimit(limits: Pick<QueryLimits, 'maxCost' | 'maxLookupIds
   return {
     onExecute({ args, setResultAndStopExecution }) {
       let byVariables = verdicts.get(args.document);
-      if (!byVariables) verdicts.set(args.document, (byVariables = new Map()));
+      if (!byVariables) {
+        byVariables = new Map();
+        verdicts.set(args.document, byVariables);
+      }
       const key = `${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
       let errors = byVariables.get(key);
       if (!errors) {

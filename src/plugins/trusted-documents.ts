@@ -4,7 +4,7 @@
  * `extensions.persistedQuery.sha256Hash`; any other document is refused before anything runs.
  */
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
-import { Kind, parse } from 'graphql';
+import { type DocumentNode, Kind, parse } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
 export function useTrustedDocuments(manifest: Record<string, string>): Plugin {
@@ -38,7 +38,7 @@ export function useTrustedDocuments(manifest: Record<string, string>): Plugin {
 export function operationNamesOf(manifest: Record<string, string>): Set<string> {
   const names = new Set<string>();
   for (const document of Object.values(manifest)) {
-    let parsed;
+    let parsed: DocumentNode;
     try {
       parsed = parse(document, { noLocation: true });
     } catch {

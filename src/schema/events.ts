@@ -1,7 +1,7 @@
 /**
- * `Subscription.callEvents` (issue 12, item 2; names fixed by the ../shared/docs/clarifications.md, "Live updates contract"):
- * new and changed calls of the caller's API key, as they are seen by the key's one poller or re-read after a
- * webhook (src/live/). Served over SSE on `/graphql` only (src/live/sse.ts writes the event ids); the
+ * `Subscription.callEvents` (issue 12, item 2; names fixed by the ../shared/docs/clarifications.md, "Live updates
+ * contract"): new and changed calls of the caller's API key, as they are seen by the key's one poller or re-read after
+ * a webhook (src/live/). Served over SSE on `/graphql` only (src/live/sse.ts writes the event ids); the
  * subgraph has no subscriptions (schema/index.ts removes them).
  *
  * Each subscriber gets the events of its own key only (the hub is keyed by the token's hash) and, of
@@ -11,8 +11,8 @@
  * filtered list puts it elsewhere (within the 200 rows a drift search reads).
  */
 import { GatewayError, UnauthenticatedError } from '../errors.js';
-import type { LiveItem, LiveStream } from '../live/hub.js';
 import { eventFilter } from '../live/filter.js';
+import type { LiveItem, LiveStream } from '../live/hub.js';
 import type { LiveAwareContext } from '../live/sse.js';
 import { cursorCodec } from '../pagination/cursor.js';
 import { type CallFilter, filterQuery } from '../upstream/filter.js';

@@ -36,7 +36,7 @@ export const schema = builder.toSchema({ sortSchema: true });
  * lets `_entities` hold null at the position of a representation it cannot resolve (`[_Entity]!`).
  */
 function answerUnknownEntityTypes(subgraph: GraphQLSchema): void {
-  const field = subgraph.getQueryType()?.getFields()['_entities'];
+  const field = subgraph.getQueryType()?.getFields()._entities;
   const union = subgraph.getType('_Entity');
   if (!field?.resolve || !isUnionType(union)) return;
   const names = union.getTypes().map((type) => type.name);
@@ -75,7 +75,7 @@ function withoutSubscriptions(built: GraphQLSchema): GraphQLSchema {
   const types = config.types.filter((type) => !LIVE_ONLY_TYPES.has(type.name));
   const schema = lexicographicSortSchema(new GraphQLSchema({ ...config, subscription: null, types }));
   const sdl = printSubgraphSchema(schema);
-  schema.getQueryType()!.getFields()['_service']!.resolve = () => ({ sdl });
+  schema.getQueryType()!.getFields()._service!.resolve = () => ({ sdl });
   return schema;
 }
 
@@ -131,7 +131,7 @@ export function subgraphSchemaWith(nodeTypes: readonly string[]): GraphQLSchema 
   const schema = lexicographicSortSchema(new GraphQLSchema({ ...config, types: [...config.types, ...stubs] }));
   // `_service { sdl }` must describe this schema, stubs included: it is what routers compose.
   const sdl = printSubgraphSchema(schema);
-  const service = schema.getQueryType()!.getFields()['_service']!;
+  const service = schema.getQueryType()!.getFields()._service!;
   service.resolve = () => ({ sdl });
   withForeignNodes.set(key, schema);
   return schema;

@@ -1,9 +1,9 @@
 import {
   type FieldNode,
-  getDirectiveValues,
   GraphQLIncludeDirective,
   type GraphQLResolveInfo,
   GraphQLSkipDirective,
+  getDirectiveValues,
   type SelectionSetNode,
 } from 'graphql';
 

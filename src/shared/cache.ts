@@ -32,8 +32,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock.js';
 import { type FetchedPage, sameList } from '../pagination/connection.js';
-import { requestStart } from '../pagination/window.js';
 import type { PageRequest } from '../pagination/window.js';
+import { requestStart } from '../pagination/window.js';
 import type { PageCache, PageCacheStats, PageStore, Shared } from '../upstream/cache.js';
 import type { Call } from '../upstream/model.js';
 import { type NormalizeOptions, normalizeCall } from '../upstream/normalize.js';
@@ -178,7 +178,10 @@ export class SharedPageCache implements PageStore {
     const at = Math.round(this.clock.now());
     this.local.putPage(key, filter, page, bytes, undefined, at);
     if (!records || records.length !== page.items.length) return;
-    if (!this.store.available()) return this.skip('cache.put', undefined);
+    if (!this.store.available()) {
+      this.skip('cache.put', undefined);
+      return;
+    }
     const parts = records.map((record) => JSON.stringify(record));
     const body = `[${parts.join(',')}]`;
     const ttl = this.options.ttlMs;
@@ -284,7 +287,10 @@ export class SharedPageCache implements PageStore {
     const at = Math.round(this.clock.now());
     this.local.putCall(key, call, bytes, undefined, at);
     if (record === undefined) return;
-    if (!this.store.available()) return this.skip('cache.put', undefined);
+    if (!this.store.available()) {
+      this.skip('cache.put', undefined);
+      return;
+    }
     const text = JSON.stringify(record);
     if (text.length > this.options.maxEntryBytes) return;
     void this.store.attempt(

@@ -1,7 +1,7 @@
 /**
  * Seeded, deterministic call records for the simulator, in both record dialects the upstream docs show
- * (../shared/docs/upstream-contract.md §3): NEW (array transcript and evaluation, `decimal:8` string costs, ISO-Z dates) and
- * OLD (string transcript, flat evaluation object, numeric costs, `Y-m-d H:i:s` dates in UTC).
+ * (../shared/docs/upstream-contract.md §3): NEW (array transcript and evaluation, `decimal:8` string costs, ISO-Z
+ * dates) and OLD (string transcript, flat evaluation object, numeric costs, `Y-m-d H:i:s` dates in UTC).
  * Nothing here reads the clock: the same options always give the same records.
  */
 import type { CallStatusValue, WireCall, WireEvaluationItem, WireTranscriptSegment } from './wire.js';

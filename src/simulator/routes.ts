@@ -1,7 +1,7 @@
 /**
  * The upstream's REST behaviour as a pure function: request in, response out, no socket. It imitates a
- * Laravel 10 app (../shared/docs/upstream-contract.md §1, §2, §5, §6): route matching (404/405) before auth, Sanctum-style
- * bearer auth with the web guard's login redirect, an optional throttle hook after auth (the one stateful
+ * Laravel 10 app (../shared/docs/upstream-contract.md §1, §2, §5, §6): route matching (404/405) before auth,
+ * Sanctum-style bearer auth with the web guard's login redirect, an optional throttle hook after auth (the one stateful
  * part, supplied by the server; see throttle.ts), FormRequest validation with Laravel's messages and summary
  * line, and the LengthAwarePaginator envelope. Bodies are encoded as PHP's `json_encode` does by default
  * (`\/` and `\uXXXX` escapes), which any JSON parser reads like the plain form.
@@ -40,9 +40,10 @@ export interface RouteContext {
   /** @default 'newest-first' */
   order?: SimOrder;
   /**
-   * The throttle middleware (../shared/docs/upstream-contract.md §5.3): called with the bearer token of every authenticated request
-   * to a calls route, after auth and before the handler. A refusal becomes a 429; otherwise its headers are added
-   * to the handler's answer (200, a get's 404, a list's 422). @default none (no throttling, no headers)
+   * The throttle middleware (../shared/docs/upstream-contract.md §5.3): called with the bearer token of every
+   * authenticated request to a calls route, after auth and before the handler. A refusal becomes a 429; otherwise its
+   * headers are added to the handler's answer (200, a get's 404, a list's 422). @default none (no throttling, no
+   * headers)
    */
   throttle?: (token: string) => ThrottleDecision;
   /**
@@ -51,8 +52,8 @@ export interface RouteContext {
    */
   maxPerPage?: number;
   /**
-   * How much of Laravel's paginator the list answers with (../shared/docs/upstream-contract.md §2): `full` (every field),
-   * `abridged` (`data`, `current_page`, `per_page`, `total`, `last_page`: the list page's first doc version)
+   * How much of Laravel's paginator the list answers with (../shared/docs/upstream-contract.md §2): `full` (every
+   * field), `abridged` (`data`, `current_page`, `per_page`, `total`, `last_page`: the list page's first doc version)
    * or `data` (only `data`, a variant the gateway must accept). @default 'full'
    */
   envelope?: SimEnvelope;
@@ -258,7 +259,10 @@ function validate(input: Map<string, InputValue>): Record<string, string[]> {
     const attribute = field.replace(/_/g, ' ');
     for (const rule of rules) {
       const message = rule(value, attribute, input);
-      if (message !== null) (errors[field] ??= []).push(message);
+      if (message !== null) {
+        errors[field] ??= [];
+        errors[field].push(message);
+      }
     }
   }
   return errors;

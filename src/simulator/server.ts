@@ -1,18 +1,19 @@
 /**
  * The embedded fake upstream on a real socket: node:http around `handleRequest`, with a request log for
  * tests and an optional fixed latency. Keep-alive works as with any node:http server. Like the real
- * upstream it throttles each API key (../shared/docs/upstream-contract.md §5.3: 100/minute, 20 per 10 s; see throttle.ts),
- * on an injectable clock so that tests need not wait.
+ * upstream it throttles each API key (../shared/docs/upstream-contract.md §5.3: 100/minute, 20 per 10 s; see
+ * throttle.ts), on an injectable clock so that tests need not wait.
  */
-import { createServer } from 'node:http';
+
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { defaultTenants } from './data.js';
 import type { SimCall } from './data.js';
-import { DEFAULT_BASE_PATH, handleRequest, normalizeBasePath } from './routes.js';
+import { defaultTenants } from './data.js';
 import type { SimEnvelope, SimOrder, SimResponse } from './routes.js';
-import { DEFAULT_RATE_LIMITS, RateLimiter, parseRateLimits } from './throttle.js';
+import { DEFAULT_BASE_PATH, handleRequest, normalizeBasePath } from './routes.js';
 import type { ThrottleClock } from './throttle.js';
+import { DEFAULT_RATE_LIMITS, parseRateLimits, RateLimiter } from './throttle.js';
 
 export interface RecordedRequest {
   method: string;
@@ -62,7 +63,8 @@ export interface SimulatorOptions {
   /**
    * Rate limits per API token, all applied at once: comma-separated `<requests>/<seconds>s` fixed windows (see
    * `parseRateLimits`). Only authenticated requests to the calls routes count. `false` or `'off'` turns throttling
-   * off. An invalid string makes `startSimulator` reject. @default '100/60s,20/10s' (../shared/docs/upstream-contract.md §5.3)
+   * off. An invalid string makes `startSimulator` reject. @default '100/60s,20/10s'
+   * (../shared/docs/upstream-contract.md §5.3)
    */
   rateLimits?: string | false;
   /** Time for the rate limiter and `RecordedRequest.at`; tests pass a manual or fast clock. @default Date */

@@ -1,8 +1,8 @@
 /**
- * The upstream's rate limits for the simulator (../shared/docs/upstream-contract.md §5.3: 100 requests a minute and a burst of 20 in
- * 10 seconds per API key), modelled on Laravel's ThrottleRequests middleware with a named limiter that returns
- * several `Limit`s. Each limit is a fixed window per key: it opens at the first hit after the previous window ended
- * (Laravel's counter with a TTL of the decay time) and closes `seconds` later. A request is checked against every
+ * The upstream's rate limits for the simulator (../shared/docs/upstream-contract.md §5.3: 100 requests a minute and a
+ * burst of 20 in 10 seconds per API key), modelled on Laravel's ThrottleRequests middleware with a named limiter that
+ * returns several `Limit`s. Each limit is a fixed window per key: it opens at the first hit after the previous window
+ * ended (Laravel's counter with a TTL of the decay time) and closes `seconds` later. A request is checked against every
  * limit before any is hit; when one is exhausted it is refused with a 429 and counts against none of them, otherwise
  * it is counted on all of them. (Laravel's own loop checks and hits limit by limit, so there a request refused by a
  * later limit has already counted on the earlier ones; the simulator deliberately counts refused requests nowhere.)

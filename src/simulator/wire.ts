@@ -40,7 +40,8 @@ export interface WireEvaluationItem {
   description?: string | null;
 }
 
-/** A call record as the list and get endpoints send it, in either documented dialect (../shared/docs/upstream-contract.md §3). */
+/** A call record as the list and get endpoints send it, in either documented dialect
+ * (../shared/docs/upstream-contract.md §3). */
 export interface WireCall {
   id: number;
   assistant_name: string | null;

@@ -1,6 +1,6 @@
 /**
- * One API key's request budget at the upstream (../shared/docs/upstream-contract.md §5.3: 100 requests a minute and a burst
- * of 20 in 10 seconds per key; plans may differ, and answers carry `X-RateLimit-*` headers). Pure: time
+ * One API key's request budget at the upstream (../shared/docs/upstream-contract.md §5.3: 100 requests a minute and a
+ * burst of 20 in 10 seconds per key; plans may differ, and answers carry `X-RateLimit-*` headers). Pure: time
  * comes in as arguments.
  *
  * The budget is a sliding log of when this key's requests *finished*. The upstream counts a request when

@@ -11,11 +11,20 @@
 import { context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Pool, errors as undiciErrors } from 'undici';
 import { type Clock, systemClock } from '../clock.js';
+import {
+  BadUserInputError,
+  GatewayError,
+  UnauthenticatedError,
+  UpstreamBadResponseError,
+  UpstreamRateLimitedError,
+  UpstreamTimeoutError,
+  UpstreamUnavailableError,
+} from '../errors.js';
 import { parseRetryAfter, type RateLimitHeaders, readRateLimitHeaders } from './budget.js';
 import {
-  backoffMs,
   type BreakerOptions,
   type BreakerState,
+  backoffMs,
   CircuitBreaker,
   RetryBudget,
   type RetryBudgetOptions,
@@ -29,15 +38,6 @@ import {
   type SharedLedger,
   UpstreamScheduler,
 } from './scheduler.js';
-import {
-  BadUserInputError,
-  GatewayError,
-  UnauthenticatedError,
-  UpstreamBadResponseError,
-  UpstreamRateLimitedError,
-  UpstreamTimeoutError,
-  UpstreamUnavailableError,
-} from '../errors.js';
 
 export interface UpstreamClientOptions {
   /** e.g. `https://app.famulor.de/api`, with or without a trailing slash. */
@@ -182,7 +182,9 @@ function redirectError(status: number, location: string | undefined, origin: str
   if (target && target.hostname === new URL(origin).hostname) {
     // A same-host 301, typically http to https: the fix is the base URL (README, "Errors").
     return new UpstreamBadResponseError(
-      `The upstream API answered with a redirect (HTTP ${status}) to another address on the same host, which the gateway does not follow: set UPSTREAM_BASE_URL to the address it redirects to (its https:// form, say).`,
+      `The upstream API answered with a redirect (HTTP ${status}) to another address on the same host, ` +
+        'which the gateway does not follow: ' +
+        'set UPSTREAM_BASE_URL to the address it redirects to (its https:// form, say).',
     );
   }
   return new UpstreamBadResponseError(
@@ -209,7 +211,8 @@ function statusError(
     const argumentName = parameters.map((p) => ARGUMENT_OF_PARAMETER[p]).find((a) => a !== null && a !== undefined);
     return new BadUserInputError(
       parameters.length > 0
-        ? `The upstream API refused ${parameters.map((p) => `"${p}"`).join(', ')}, which the gateway accepted; the two disagree on what is valid.`
+        ? `The upstream API refused ${parameters.map((p) => `"${p}"`).join(', ')}, which the gateway accepted; ` +
+            'the two disagree on what is valid.'
         : 'The upstream API refused the request parameters, which the gateway accepted.',
       { details: { upstreamParameters: parameters, ...(argumentName ? { argumentName } : {}) } },
     );
@@ -244,7 +247,8 @@ function transportError(error: unknown, timedOut: boolean, cancelled: boolean): 
   return new UpstreamUnavailableError('The upstream API could not be reached.', { cause: error });
 }
 
-/** Retried: connection failures and resets, timeouts of one attempt, 502/503/504 and 429 (../shared/docs/reliability.md §2). */
+/** Retried: connection failures and resets, timeouts of one attempt, 502/503/504 and 429 (../shared/docs/reliability.md
+ * §2). */
 function isRetryable(error: GatewayError, status: number | null): boolean {
   if (error instanceof UpstreamRateLimitedError) return true;
   if (status !== null) return status === 502 || status === 503 || status === 504;

@@ -27,7 +27,8 @@ export class InFlight<T> {
         created.controller = null;
       };
       created.promise.then(forget, forget);
-      this.pending.set(key, (entry = created));
+      this.pending.set(key, created);
+      entry = created;
     }
     const shared = entry;
     const promise = shared.promise;

@@ -1,6 +1,6 @@
 /**
- * The `calls` filter in the upstream's own query parameters (../shared/docs/upstream-contract.md §2). Validated here so a
- * bad filter costs no upstream request; the canonical query string doubles as the key cursors are bound to.
+ * The `calls` filter in the upstream's own query parameters (../shared/docs/upstream-contract.md §2). Validated here so
+ * a bad filter costs no upstream request; the canonical query string doubles as the key cursors are bound to.
  */
 import { BadUserInputError } from '../errors.js';
 import { type CallStatus, type CallType, statusToUpstream } from './model.js';

@@ -24,8 +24,8 @@ import { type NormalizeOptions, normalizeCall, normalizeCallPage, unwrapCallReco
 import type { Priority } from './scheduler.js';
 
 /**
- * The largest `per_page` the upstream serves. 100 is documented (../shared/docs/upstream-contract.md §2); an upstream seen to
- * serve less (its paginator echoed a smaller `per_page`) is planned with that from then on. One per gateway.
+ * The largest `per_page` the upstream serves. 100 is documented (../shared/docs/upstream-contract.md §2); an upstream
+ * seen to serve less (its paginator echoed a smaller `per_page`) is planned with that from then on. One per gateway.
  */
 export class PageSizeCap {
   maxPerPage = UPSTREAM_MAX_PER_PAGE;
@@ -243,7 +243,10 @@ export function createLoaders(options: LoaderOptions): Loaders {
 
   const list = (filter: string): PageSource<Call> => {
     let state = lists.get(filter);
-    if (!state) lists.set(filter, (state = { asked: new Map(), read: [], cached: new Set() }));
+    if (!state) {
+      state = { asked: new Map(), read: [], cached: new Set() };
+      lists.set(filter, state);
+    }
     const { asked, read, cached } = state;
     return {
       maxPerPage: () => options.pageCap.maxPerPage,

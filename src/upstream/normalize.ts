@@ -1,9 +1,9 @@
 /**
- * Turns raw upstream call records and list envelopes, in every dialect of ../shared/docs/upstream-contract.md §2-§3, into the `Call`
- * model. Pure: no I/O and no GraphQL; fetching, logging the warnings and mapping errors are the callers' job.
+ * Turns raw upstream call records and list envelopes, in every dialect of ../shared/docs/upstream-contract.md §2-§3,
+ * into the `Call` model. Pure: no I/O and no GraphQL; fetching, logging the warnings and mapping errors are the
+ * callers' job.
  */
 import { UpstreamBadResponseError } from '../errors.js';
-import { Malformed, UPSTREAM_CALL_STATUSES, statusFromUpstream } from './model.js';
 import type {
   AnsweredBy,
   Call,
@@ -18,9 +18,11 @@ import type {
   TranscriptSegment,
   TranscriptSender,
 } from './model.js';
+import { Malformed, statusFromUpstream, UPSTREAM_CALL_STATUSES } from './model.js';
 
 export interface NormalizeOptions {
-  /** IANA zone in which zone-less `Y-m-d H:i:s` timestamps are read (../shared/docs/upstream-contract.md §3.8 leaves it open). */
+  /** IANA zone in which zone-less `Y-m-d H:i:s` timestamps are read (../shared/docs/upstream-contract.md §3.8 leaves it
+   * open). */
   timeZone: string;
 }
 
@@ -131,7 +133,8 @@ function readCount(raw: unknown, field: string, warn: Warn): number | null {
   return null;
 }
 
-/** Nullable scalars: a wrong type becomes `Malformed`, so only that field's path errors (../shared/docs/clarifications.md). */
+/** Nullable scalars: a wrong type becomes `Malformed`, so only that field's path errors
+ * (../shared/docs/clarifications.md). */
 function readNullableString(raw: unknown, field: string): Checked<string | null> {
   if (raw === undefined || raw === null) return null;
   if (typeof raw === 'string') return raw;
@@ -167,7 +170,8 @@ function readAnsweredBy(raw: unknown): Checked<AnsweredBy | null> {
   return new Malformed('answeredBy', `expected a string or null, got ${describeType(raw)}`);
 }
 
-// ../shared/docs/upstream-contract.md §3.4: opaque JSON; PHP encodes an empty associative array as `[]` (../shared/docs/clarifications.md: `{}`).
+// ../shared/docs/upstream-contract.md §3.4: opaque JSON; PHP encodes an empty associative array as `[]`
+// (../shared/docs/clarifications.md: `{}`).
 function readWebhookResponse(raw: unknown): Checked<unknown> {
   if (raw === undefined || raw === null) return null;
   if (Array.isArray(raw) && raw.length === 0) return {};
@@ -205,7 +209,8 @@ function readCallType(raw: unknown, warn: Warn): CallType {
   return 'UNKNOWN';
 }
 
-/** Non-null JSON and list fields fall back to empty with a warning instead of erroring (../shared/docs/clarifications.md). */
+/** Non-null JSON and list fields fall back to empty with a warning instead of erroring
+ * (../shared/docs/clarifications.md). */
 function readVariables(raw: unknown, warn: Warn): JsonObject {
   if (isObject(raw)) return raw;
   // ../shared/docs/upstream-contract.md §3.3: an empty set arrives as PHP's `[]`.
@@ -227,7 +232,8 @@ const DECLARED_EVALUATION_TYPES = new Map<string, EvaluationType>([
   ['array', 'LIST'],
 ]);
 
-/** ../shared/docs/upstream-contract.md §3.2: an array of declared fields (new dialect) or a flat object (old dialect). */
+/** ../shared/docs/upstream-contract.md §3.2: an array of declared fields (new dialect) or a flat object (old dialect).
+ * */
 function readEvaluation(raw: unknown, warn: Warn): EvaluationItem[] {
   if (raw === undefined || raw === null) return [];
   if (Array.isArray(raw)) return evaluationFromArray(raw, warn);
@@ -261,7 +267,8 @@ function evaluationFromArray(entries: unknown[], warn: Warn): EvaluationItem[] {
     }
     items.push({
       name: entry.name,
-      // The declared type wins even when the LLM-extracted value does not match it (../shared/docs/upstream-contract.md §3.2).
+      // The declared type wins even when the LLM-extracted value does not match it (../shared/docs/upstream-contract.md
+      // §3.2).
       type: declaredEvaluationType(entry.type),
       value: entry.value ?? null,
       description: typeof description === 'string' ? description : null,
@@ -301,7 +308,8 @@ const PREFIX_SENDER = new Map<string, TranscriptSender>([
 
 const SPEAKER_PREFIX = new RegExp(`^\\s*(${[...PREFIX_SENDER.keys()].join('|')}):(.*)$`, 'i');
 
-/** ../shared/docs/upstream-contract.md §3.1: segments (new dialect), a plain or prefixed string (old dialect), or empty. */
+/** ../shared/docs/upstream-contract.md §3.1: segments (new dialect), a plain or prefixed string (old dialect), or
+ * empty. */
 function readTranscript(raw: unknown, warn: Warn): { segments: TranscriptSegment[]; text: string | null } {
   if (raw === undefined || raw === null) return { segments: [], text: null };
   if (typeof raw === 'string') {
@@ -359,7 +367,8 @@ function readSegmentTime(raw: unknown, index: number, warn: Warn): Date | null {
   return null;
 }
 
-/** Keeps the microseconds the upstream sent, then truncates to the millisecond a Date can hold (as ISO fractions are). */
+/** Keeps the microseconds the upstream sent, then truncates to the millisecond a Date can hold (as ISO fractions are).
+ * */
 function dateFromEpochSeconds(seconds: number): Date | null {
   if (!Number.isFinite(seconds)) return null;
   const date = new Date(Math.floor(Math.round(seconds * 1e6) / 1000));
@@ -372,9 +381,9 @@ function roundToMicros(seconds: number): number {
 }
 
 /**
- * Old-dialect and webhook transcripts (../shared/docs/upstream-contract.md §3.1) with speaker prefixes per ../shared/docs/clarifications.md: a prefixed
- * line starts a segment, an unprefixed line continues the current one, text before the first prefix is UNKNOWN.
- * Segments that are empty after trimming (a bare `AI:` line) are dropped.
+ * Old-dialect and webhook transcripts (../shared/docs/upstream-contract.md §3.1) with speaker prefixes per
+ * ../shared/docs/clarifications.md: a prefixed line starts a segment, an unprefixed line continues the current one,
+ * text before the first prefix is UNKNOWN. Segments that are empty after trimming (a bare `AI:` line) are dropped.
  */
 function segmentsFromString(text: string): TranscriptSegment[] {
   const lines = text.split(/\r\n|\r|\n/);
@@ -403,8 +412,9 @@ function stringSegment(sender: TranscriptSender, text: string): TranscriptSegmen
 
 /**
  * A number or a decimal string as a plain decimal string that keeps every digit the upstream sent
- * (../shared/docs/upstream-contract.md §3.5: `"0.02500000"` from Laravel's decimal:8 cast, or a JSON number in older dialects).
- * `null` stays null; `undefined` means unreadable (NaN, Infinity, exponent strings, non-numeric text, other types).
+ * (../shared/docs/upstream-contract.md §3.5: `"0.02500000"` from Laravel's decimal:8 cast, or a JSON number in older
+ * dialects). `null` stays null; `undefined` means unreadable (NaN, Infinity, exponent strings, non-numeric text, other
+ * types).
  */
 export function parseDecimal(value: unknown): string | null | undefined {
   if (value === null) return null;
@@ -450,12 +460,13 @@ const UPSTREAM_DATE =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?:(Z)|([+-])(\d{2}):?(\d{2}))?$/i;
 
 /**
- * Reads every timestamp form of ../shared/docs/upstream-contract.md §3.8: `Y-m-d H:i:s` and `Y-m-d\TH:i:s` without a zone (read in
- * `timeZone`), and ISO-8601 with `Z` or a `±hh:mm`/`±hhmm` offset, with up to 6 fraction digits (truncated to ms).
- * Returns null for anything else, including impossible calendar dates. Zone-less wall times that a DST change
- * skips or repeats use the offset in force before the change: Europe/Berlin 2025-03-30 02:30 (skipped) becomes
- * 01:30Z (03:30 CEST) and 2025-10-26 02:30 (repeated) becomes 00:30Z (the earlier, CEST, instant), as Temporal's
- * `disambiguation: 'compatible'` and java.time do. An unknown `timeZone` throws RangeError (configuration error).
+ * Reads every timestamp form of ../shared/docs/upstream-contract.md §3.8: `Y-m-d H:i:s` and `Y-m-d\TH:i:s` without a
+ * zone (read in `timeZone`), and ISO-8601 with `Z` or a `±hh:mm`/`±hhmm` offset, with up to 6 fraction digits
+ * (truncated to ms). Returns null for anything else, including impossible calendar dates. Zone-less wall times that a
+ * DST change skips or repeats use the offset in force before the change: Europe/Berlin 2025-03-30 02:30 (skipped)
+ * becomes 01:30Z (03:30 CEST) and 2025-10-26 02:30 (repeated) becomes 00:30Z (the earlier, CEST, instant), as
+ * Temporal's `disambiguation: 'compatible'` and java.time do. An unknown `timeZone` throws RangeError (configuration
+ * error).
  */
 export function parseUpstreamDate(value: unknown, timeZone: string): Date | null {
   if (typeof value !== 'string') return null;

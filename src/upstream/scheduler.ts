@@ -583,7 +583,9 @@ export class UpstreamScheduler implements RequestScheduler {
       }
       if (answer.state) this.learn(lane, answer.state);
       if (this.closed) {
-        answer.tickets.forEach((ticket, i) => ledger.release(lane.key, ticket, i === 0 && answer.probe));
+        answer.tickets.forEach((ticket, i) => {
+          void ledger.release(lane.key, ticket, i === 0 && answer.probe);
+        });
         return;
       }
       const at = this.clock.now();

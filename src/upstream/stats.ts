@@ -1,6 +1,6 @@
 /**
- * Totals over a list of calls (issue 7, ../shared/docs/clarifications.md "Drift-proof pagination and statistics"): counts
- * by status, type and answeredBy, exact decimal sums of the costs (they arrive as 8-decimal strings;
+ * Totals over a list of calls (issue 7, ../shared/docs/clarifications.md "Drift-proof pagination and statistics"):
+ * counts by status, type and answeredBy, exact decimal sums of the costs (they arrive as 8-decimal strings;
  * null counts as zero), and total, mean and median duration. Pure.
  */
 import { type Call, Malformed } from './model.js';

@@ -16,13 +16,13 @@ import {
   outageAndRecovery,
   sharedKeyDashboard,
   statsOverThreeThousand,
-  walkOfOneThousand,
   type WorkloadOptions,
+  walkOfOneThousand,
 } from '../../bench/budget.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logging.js';
-import { upstreamClientOptions } from '../../src/upstream-policy.js';
 import { demoCalls } from '../../src/simulator/data.js';
+import { upstreamClientOptions } from '../../src/upstream-policy.js';
 import { scaledClock } from '../support/clock.js';
 import { startTestGateway } from '../support/gateway.js';
 

@@ -12,7 +12,7 @@ import { parse } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { printSubgraphSdl } from '../../src/print-schema.js';
-import { DEMO_TOKEN, SECOND_TENANT_TOKEN, demoCalls, secondTenantCalls } from '../../src/simulator/data.js';
+import { DEMO_TOKEN, demoCalls, SECOND_TENANT_TOKEN, secondTenantCalls } from '../../src/simulator/data.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
 const listen = async (server: Server) => {

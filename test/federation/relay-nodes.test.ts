@@ -106,11 +106,11 @@ describe('Relay node and nodes across subgraphs', () => {
   beforeEach(() => gw.resetUpstream());
 
   it('the subgraph shares node and nodes, and declares the Note of SUBGRAPH_NODE_TYPES as a reference', () => {
-    expect(callsSdl).toMatch(/\n  node\([^)]*\): Node @shareable\n/);
-    expect(callsSdl).toMatch(/\n  nodes\([^)]*\): \[Node\]! @shareable\n/);
+    expect(callsSdl).toMatch(/\n {2}node\([^)]*\): Node @shareable\n/);
+    expect(callsSdl).toMatch(/\n {2}nodes\([^)]*\): \[Node\]! @shareable\n/);
     expect(callsSdl).toMatch(/type Note implements Node\s+@key\(fields: "id", resolvable: false\)/);
     // The committed SDL (no SUBGRAPH_NODE_TYPES) shares them too, and knows no Note.
-    expect(printSubgraphSdl()).toMatch(/\n  node\([^)]*\): Node @shareable\n/);
+    expect(printSubgraphSdl()).toMatch(/\n {2}node\([^)]*\): Node @shareable\n/);
     expect(printSubgraphSdl()).not.toContain('Note');
   });
 

@@ -4,11 +4,11 @@ import { encodeCursor } from '../../src/pagination/cursor.js';
 import { planWindow } from '../../src/pagination/window.js';
 import { DEMO_TOKEN, SECOND_TENANT_TOKEN } from '../../src/simulator/data.js';
 import {
+  type CallFilter,
   CallIdsPageDocument,
   type CallIdsPageQuery,
   CallsPageDocument,
   CallsTotalDocument,
-  type CallFilter,
 } from '../gql/graphql.js';
 import { ManualClock } from '../support/clock.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';

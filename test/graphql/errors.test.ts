@@ -2,10 +2,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { encodeCursor } from '../../src/pagination/cursor.js';
 import {
   DEMO_TOKEN,
-  SECOND_TENANT_TOKEN,
   demoCalls,
-  secondTenantCalls,
+  SECOND_TENANT_TOKEN,
   type SimCall,
+  secondTenantCalls,
 } from '../../src/simulator/data.js';
 import { CallByIdDocument, CallIdsPageDocument, NodeByIdDocument } from '../gql/graphql.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';

@@ -200,7 +200,15 @@ describe('item 14: client mistakes are logged at info, without a stack', () => {
 
   it("yogaLogging: client errors at info, upstream failures at warn, the gateway's own faults at error", () => {
     const written: string[] = [];
-    const logger = createLogger('debug', new Writable({ write: (c, _e, done) => (written.push(String(c)), done()) }));
+    const logger = createLogger(
+      'debug',
+      new Writable({
+        write: (c, _e, done) => {
+          written.push(String(c));
+          done();
+        },
+      }),
+    );
     const yogaLogger = yogaLogging(logger);
     const wrap = (original: Error) => new GraphQLError(original.message, { path: ['calls'], originalError: original });
     yogaLogger.error(wrap(new BadUserInputError('Argument "first" must be a non-negative integer.')));

@@ -10,8 +10,8 @@ import { print } from 'graphql';
 import { createClient, type ExecutionResult } from 'graphql-sse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_TOKEN } from '../../src/simulator/data.js';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { CallEventsDocument, type CallEventsSubscription } from '../gql/graphql.js';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { newCall, openSse, until } from './support.js';
 
 type CallEventResult = ExecutionResult<CallEventsSubscription, { eventId?: string }>;

@@ -7,8 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { UnauthenticatedError, UpstreamRateLimitedError, UpstreamUnavailableError } from '../../src/errors.js';
-import { KeyPoller, leaseMsFor, minPollIntervalMs } from '../../src/live/poller.js';
 import { MemoryLiveStore } from '../../src/live/memory.js';
+import { KeyPoller, leaseMsFor, minPollIntervalMs } from '../../src/live/poller.js';
 import { createLogger } from '../../src/logging.js';
 import { createGateway } from '../../src/server.js';
 import { DOCUMENTED_RATE_LIMITS, parseRateLimits } from '../../src/upstream/budget.js';

@@ -6,7 +6,7 @@
  * new or the snapshot expired; and the log: reads after an id, resync for trimmed, foreign or future ids.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logging.js';
+import { systemClock } from '../../src/clock.js';
 import { MemoryLiveStore } from '../../src/live/memory.js';
 import { RedisLiveStore } from '../../src/live/redis.js';
 import {
@@ -16,8 +16,8 @@ import {
   type LoggedEvent,
   type ObservedCall,
 } from '../../src/live/store.js';
+import { createLogger } from '../../src/logging.js';
 import { connectSharedStore, type SharedStore } from '../../src/shared/store.js';
-import { systemClock } from '../../src/clock.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { until } from './support.js';
 

@@ -7,10 +7,10 @@
  * is tested in poller.test.ts and replicas.test.ts).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_TOKEN } from '../../src/simulator/data.js';
 import { loadConfig } from '../../src/config.js';
-import { createGateway } from '../../src/server.js';
 import { createLogger } from '../../src/logging.js';
+import { createGateway } from '../../src/server.js';
+import { DEMO_TOKEN } from '../../src/simulator/data.js';
 import { parseRateLimits } from '../../src/upstream/budget.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { startRedis, type TestRedis } from '../support/redis.js';

@@ -87,8 +87,7 @@ export async function openSse(
         const { value, done } = await reader.read();
         if (done) break;
         buffer += decoder.decode(value, { stream: true });
-        let newline: number;
-        while ((newline = buffer.search(/\r\n|\r|\n/)) >= 0) {
+        for (let newline = buffer.search(/\r\n|\r|\n/); newline >= 0; newline = buffer.search(/\r\n|\r|\n/)) {
           const line = buffer.slice(0, newline);
           buffer = buffer.slice(newline + (buffer.startsWith('\r\n', newline) ? 2 : 1));
           if (line === '') {
@@ -162,7 +161,8 @@ let nextAt = Date.UTC(2026, 10, 2);
  */
 export function newCall(overrides: Partial<SimCall['raw']> = {}): SimCall {
   const id = nextId++;
-  const createdAt = new Date((nextAt += 60_000));
+  nextAt += 60_000;
+  const createdAt = new Date(nextAt);
   return {
     assistantId: 1,
     campaignId: null,

@@ -2,15 +2,16 @@
  * Hostile input B1-B10 of ../shared/docs/reliability.md §6: every rejection happens before any upstream request and
  * carries a clear code or HTTP status. B9 is a fast-check fuzz for a bounded time (FUZZ_SECONDS).
  */
+
+import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
+import { print } from 'graphql';
 import { createSchema, createYoga } from 'graphql-yoga';
-import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger, yogaLogging } from '../../src/logging.js';
 import { maskError } from '../../src/mask-error.js';
 import { DEMO_TOKEN } from '../../src/simulator/data.js';
-import { print } from 'graphql';
 import { CallsPageDocument } from '../gql/graphql.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
@@ -349,7 +350,15 @@ describe('B9: fuzz', () => {
 describe('B10: unexpected errors are masked', () => {
   it('a resolver throwing a plain Error with the upstream URL and a token shows only "Unexpected error.", and the log has no token', async () => {
     const lines: string[] = [];
-    const logger = createLogger('debug', new Writable({ write: (c, _e, done) => (lines.push(String(c)), done()) }));
+    const logger = createLogger(
+      'debug',
+      new Writable({
+        write: (c, _e, done) => {
+          lines.push(String(c));
+          done();
+        },
+      }),
+    );
     const yoga = createYoga({
       schema: createSchema({
         typeDefs: 'type Query { boom: String }',

@@ -14,7 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DEMO_TOKEN, demoCalls, SECOND_TENANT_TOKEN } from '../../src/simulator/data.js';
 import type { SimFault } from '../../src/simulator/server.js';
 import { CallIdsPageDocument } from '../gql/graphql.js';
-import { drive, driveUntil, ioTurns, ManualClock, realUntil, watch, type Watched } from '../support/clock.js';
+import { drive, driveUntil, ioTurns, ManualClock, realUntil, type Watched, watch } from '../support/clock.js';
 import { closedPort, startTestGateway, type TestGateway } from '../support/gateway.js';
 
 const PAGE = { first: 5 };

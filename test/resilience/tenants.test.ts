@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scrubSecrets } from '../../src/logging.js';
-import { DEMO_TOKEN, SECOND_TENANT_TOKEN, demoCalls, secondTenantCalls } from '../../src/simulator/data.js';
+import { DEMO_TOKEN, demoCalls, SECOND_TENANT_TOKEN, secondTenantCalls } from '../../src/simulator/data.js';
 import { CallIdsPageDocument } from '../gql/graphql.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 

@@ -9,14 +9,14 @@
  * Time is injected; the only wall-clock waits are for Redis's answers and reconnections (bounded, see `until`).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { UpstreamRateLimitedError, UpstreamUnavailableError } from '../../src/errors.js';
 import { loadConfig } from '../../src/config.js';
+import { UpstreamRateLimitedError, UpstreamUnavailableError } from '../../src/errors.js';
 import { createLogger } from '../../src/logging.js';
-import { upstreamClientOptions } from '../../src/upstream-policy.js';
 import { SharedBudget } from '../../src/shared/budget.js';
 import { connectSharedStore, type SharedStore } from '../../src/shared/store.js';
 import { parseRateLimits, type RateLimitHeaders } from '../../src/upstream/budget.js';
 import { type Permit, type SchedulerOptions, UpstreamScheduler } from '../../src/upstream/scheduler.js';
+import { upstreamClientOptions } from '../../src/upstream-policy.js';
 import { ManualClock } from '../support/clock.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 
@@ -166,6 +166,7 @@ describe('one budget for two processes', () => {
     // 1 ms before the window ends, a request waits for it, then goes.
     await clock.advance(2_000);
     const waiting = take(b!);
+    // biome-ignore lint/complexity/useLiteralKeys: a private field, read on purpose to see the lane stop asking
     await until(() => b!.scheduler.stats().queued === 1 && !b!.scheduler['lanes'].get(key)!.asking);
     await clock.advance(1);
     expect(await waiting).not.toBeInstanceOf(Error);

@@ -33,7 +33,10 @@ describe('shared store', () => {
     expect(store.key('budget', 'abc')).toBe('calls-gw:budget:abc');
     const value = await store.attempt(
       'set',
-      async (r) => (await r.set(store.key('t'), '1', 'PX', 10_000), r.get(store.key('t'))),
+      async (r) => {
+        await r.set(store.key('t'), '1', 'PX', 10_000);
+        return r.get(store.key('t'));
+      },
       () => 'local',
     );
     expect(value).toBe('1');

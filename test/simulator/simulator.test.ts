@@ -1,17 +1,17 @@
-import { request as httpRequest, Agent } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SimCall } from '../../src/simulator/data.js';
 import {
   DEFAULT_START,
   DEMO_TOKEN,
-  SECOND_TENANT_TOKEN,
   demoCalls,
   generateCalls,
+  SECOND_TENANT_TOKEN,
   secondTenantCalls,
 } from '../../src/simulator/data.js';
-import type { SimCall } from '../../src/simulator/data.js';
 import { handleRequest } from '../../src/simulator/routes.js';
-import { startSimulator } from '../../src/simulator/server.js';
 import type { Simulator } from '../../src/simulator/server.js';
+import { startSimulator } from '../../src/simulator/server.js';
 import { UPSTREAM_CALL_STATUSES, UPSTREAM_CALL_TYPES } from '../../src/upstream/model.js';
 
 const calls = demoCalls();
@@ -45,6 +45,7 @@ function get(path: string, options: GetOptions = {}, base: Simulator = sim): Pro
   return fetch(`${base.url}${path}`, { method: options.method ?? 'GET', headers, redirect: 'manual' });
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the simulator's answers are checked field by field in each test
 async function getJson(path: string, options: GetOptions = {}, base: Simulator = sim): Promise<any> {
   const response = await get(path, options, base);
   expect(response.status).toBe(200);

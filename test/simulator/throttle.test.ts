@@ -3,12 +3,12 @@
  * cap, over real sockets on a manual clock: time only moves when a test moves it, so nothing sleeps.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEMO_TOKEN, SECOND_TENANT_TOKEN, demoCalls } from '../../src/simulator/data.js';
+import { DEMO_TOKEN, demoCalls, SECOND_TENANT_TOKEN } from '../../src/simulator/data.js';
 import { handleRequest } from '../../src/simulator/routes.js';
-import { startSimulator } from '../../src/simulator/server.js';
 import type { Simulator, SimulatorOptions } from '../../src/simulator/server.js';
-import { RateLimiter, parseRateLimits } from '../../src/simulator/throttle.js';
+import { startSimulator } from '../../src/simulator/server.js';
 import type { RateLimit } from '../../src/simulator/throttle.js';
+import { parseRateLimits, RateLimiter } from '../../src/simulator/throttle.js';
 
 /** A whole second, so that window ends are whole seconds too. */
 const T0 = 1_800_000_000_000;

@@ -6,17 +6,17 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { inject } from 'vitest';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
+import { inject } from 'vitest';
 import type { Clock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logging.js';
-import { parseRateLimits } from '../../src/upstream/budget.js';
 import { createGateway, type Gateway, type GatewayConfig } from '../../src/server.js';
 import { DEMO_TOKEN } from '../../src/simulator/data.js';
-import type { UpstreamPolicyOverrides } from '../../src/upstream-policy.js';
 import { type RecordedRequest, type SimulatorOptions, startSimulator } from '../../src/simulator/server.js';
+import { parseRateLimits } from '../../src/upstream/budget.js';
+import type { UpstreamPolicyOverrides } from '../../src/upstream-policy.js';
 
 export interface GraphQLResponseBody<T> {
   data?: T | null;

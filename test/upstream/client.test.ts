@@ -1,21 +1,21 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { GatewayError } from '../../src/errors.js';
-import { loadConfig } from '../../src/config.js';
-import { upstreamClientOptions } from '../../src/upstream-policy.js';
-import { closedPort } from '../support/gateway.js';
-import { ioTurns, ManualClock, realUntil, watch } from '../support/clock.js';
 import type { Clock } from '../../src/clock.js';
+import { loadConfig } from '../../src/config.js';
+import { GatewayError } from '../../src/errors.js';
 import { parseRetryAfter } from '../../src/upstream/budget.js';
 import {
-  type RequestOptions,
   createUpstreamClient,
+  type RequestOptions,
   scrubUpstreamText,
   splitBaseUrl,
   type UpstreamClient,
   type UpstreamClientOptions,
 } from '../../src/upstream/client.js';
+import { upstreamClientOptions } from '../../src/upstream-policy.js';
+import { ioTurns, ManualClock, realUntil, watch } from '../support/clock.js';
+import { closedPort } from '../support/gateway.js';
 
 const TOKEN = 'tok-SECRET-123';
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -257,7 +257,11 @@ describe('upstream client', () => {
       req.socket.on('close', () => (closed = true));
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write('{"data":[');
-      const drip = setInterval(() => (res.destroyed ? clearInterval(drip) : (res.write(' '), chunks++)), 20);
+      const drip = setInterval(() => {
+        if (res.destroyed) return clearInterval(drip);
+        res.write(' ');
+        chunks++;
+      }, 20);
       res.on('close', () => clearInterval(drip));
     };
     const clock = new ManualClock();

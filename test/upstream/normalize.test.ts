@@ -1,7 +1,7 @@
-import { describe, it, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { UpstreamBadResponseError } from '../../src/errors.js';
-import { Malformed } from '../../src/upstream/model.js';
 import type { Call, NormalizeWarning } from '../../src/upstream/model.js';
+import { Malformed } from '../../src/upstream/model.js';
 import {
   normalizeCall,
   normalizeCallPage,

@@ -5,7 +5,12 @@ import { backoffMs, CircuitBreaker, keyId, RetryBudget } from '../../src/upstrea
 /** A clock the test moves by hand. */
 function fakeClock(start = 1_000_000) {
   let now = start;
-  return { now: () => now, advance: (ms: number) => void (now += ms) };
+  return {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 describe('keyId', () => {
