@@ -159,7 +159,8 @@ export function createLoaders(options: LoaderOptions): Loaders {
       if (pagesInFlight.size > 0) await Promise.allSettled([...pagesInFlight]);
       return mapConcurrently(ids, options.callConcurrency, async (id) => {
         if (admitted instanceof Promise) await admitted;
-        const known = listed.get(id) ?? (fresh || key === null ? undefined : await cache?.call(key, id));
+        const readsCache = !fresh && key !== null && admittedNow !== false;
+        const known = listed.get(id) ?? (readsCache ? await cache?.call(key, id) : undefined);
         if (known) {
           if (!listed.has(id) && cache) {
             cache.hits++;
@@ -253,7 +254,10 @@ export function createLoaders(options: LoaderOptions): Loaders {
       known(start, size) {
         const overlaps = (page: FetchedPage<Call>) =>
           requestStart(page.request) < start + size && requestStart(page.request) + page.request.perPage > start;
-        if (fresh || key === null || !cache) return read.filter(overlaps);
+        // A key the doorkeeper has not seen before has nothing in the cache (its answers are kept only from
+        // its second operation on), so it skips the lookups: with a distinct key per request they cost about
+        // 9% of throughput (issue 13, docs/benchmarks.md "Levers").
+        if (fresh || key === null || !cache || admittedNow === false) return read.filter(overlaps);
         const withCached = (stored: FetchedPage<Call>[]) => {
           const fromCache = stored.filter(overlaps);
           // A cached page counts as a hit once per operation, when a read first relies on it.
@@ -266,6 +270,7 @@ export function createLoaders(options: LoaderOptions): Loaders {
           return [...read.filter(overlaps), ...fromCache];
         };
         const fromStore = () => {
+          if (admittedNow === false) return read.filter(overlaps);
           const stored = cache.pages(key, filter, { start, size });
           return stored instanceof Promise ? stored.then(withCached) : withCached(stored);
         };
