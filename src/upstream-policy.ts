@@ -14,7 +14,7 @@ const ATTEMPT_TIMEOUT_MS = 8_000;
 /** TCP/TLS connect timeout (../shared/docs/reliability.md §2: undici's 10 s is too long for a probe or a retry). */
 const CONNECT_TIMEOUT_MS = 3_000;
 /** Keep-alive sockets to the one upstream origin (../shared/docs/reliability.md §2). */
-const CONNECTIONS = 32;
+export const CONNECTIONS = 32;
 /** Larger upstream bodies are refused, `UPSTREAM_BAD_RESPONSE` (../shared/docs/reliability.md §2: undici sets no
  * limit). */
 const MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
