@@ -92,7 +92,7 @@ async function deploy(
   return {
     origin,
     simulator,
-    gatewayStats: () => gateway.upstreamStats(),
+    gatewayStats: () => gateway.upstreamSnapshot(),
     async query(query, variables = {}, headers = {}) {
       const started = clock.now();
       const response = await fetch(`${origin}/graphql`, {

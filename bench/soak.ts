@@ -88,7 +88,7 @@ export async function soak(): Promise<boolean> {
 
   /** The structures that hold something per API key, each bounded (issue 13: checked over the soak). */
   const perKey = () => {
-    const stats = gateway.upstreamStats();
+    const stats = gateway.upstreamSnapshot();
     return {
       schedulerLanes: stats.scheduler.keys,
       breakerKeys: stats.breakerKeys,

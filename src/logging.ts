@@ -141,19 +141,19 @@ export function useRequestLogging(logger: Logger): Plugin<Record<string, unknown
       if (context.requestLog) context.requestLog.operationName = operationNameOf(params);
     },
     onResponse({ request, response, serverContext }) {
-      const stats = serverContext.requestLog;
-      if (!stats) return;
-      response.headers.set('x-request-id', stats.requestId);
+      const log = serverContext.requestLog;
+      if (!log) return;
+      response.headers.set('x-request-id', log.requestId);
       const path = new URL(request.url).pathname;
       logger[path === '/health' ? 'debug' : 'info'](
         {
-          requestId: stats.requestId,
+          requestId: log.requestId,
           method: request.method,
           path,
           status: response.status,
-          operationName: stats.operationName,
-          durationMs: Math.round((performance.now() - stats.started) * 100) / 100,
-          upstreamRequests: stats.upstreamRequests,
+          operationName: log.operationName,
+          durationMs: Math.round((performance.now() - log.started) * 100) / 100,
+          upstreamRequests: log.upstreamRequests,
         },
         'request',
       );

@@ -20,21 +20,21 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { Config } from './config.js';
 import type { ServerContext } from './context.js';
 import { operationNameOf } from './logging.js';
-import type { PageCacheStats } from './upstream/cache.js';
-import type { UpstreamAttemptInfo, UpstreamClientStats } from './upstream/client.js';
+import type { PageCacheSnapshot } from './upstream/cache.js';
+import type { UpstreamAttemptInfo, UpstreamClientSnapshot } from './upstream/client.js';
 
 /** State of the long-lived upstream parts, read when metrics are scraped (and by health checks and tests). */
-export interface UpstreamStats extends UpstreamClientStats {
+export interface UpstreamSnapshot extends UpstreamClientSnapshot {
   /** Requests served by an identical in-flight request of the same key (monotonic). */
   coalesced: number;
   /** Null when the page cache is off. */
-  cache: PageCacheStats | null;
+  cache: PageCacheSnapshot | null;
   /** The store shared with other replicas (`REDIS_URL`); null or absent without one. */
-  shared?: SharedStoreStats | null;
+  shared?: SharedStoreSnapshot | null;
 }
 
 /** The shared store's state (src/shared/store.ts). */
-interface SharedStoreStats {
+interface SharedStoreSnapshot {
   /** Connected and answering now. */
   available: boolean;
   /** Commands that failed and fell back to the process's own state (monotonic). */
@@ -200,7 +200,7 @@ export interface MetricsOptions {
  * The gateway's registry and the ways it is fed and served. `state` is read only when metrics are scraped,
  * so it may read parts built after the registry (the upstream client reports to `observeUpstream`).
  */
-export function createMetrics(state: () => UpstreamStats, options: MetricsOptions = {}): GatewayMetrics {
+export function createMetrics(state: () => UpstreamSnapshot, options: MetricsOptions = {}): GatewayMetrics {
   const serving = { onMainPort: options.onMainPort ?? true, token: options.token ?? null };
   const labels = new OperationLabels(options.knownOperations ?? null);
   const registry = new Registry();

@@ -28,7 +28,7 @@ import { useLiveEvents } from './live/sse.js';
 import { createWebhookEndpoint } from './live/webhooks.js';
 import { createLogger, useRequestLogging, yogaLogging } from './logging.js';
 import { maskError } from './mask-error.js';
-import { createMetrics, type GatewayMetrics, metricsPlacement, type UpstreamStats } from './metrics.js';
+import { createMetrics, type GatewayMetrics, metricsPlacement, type UpstreamSnapshot } from './metrics.js';
 import { useCostLimit } from './plugins/cost-limit.js';
 import { CSRF_HEADERS, useCsrfPrevention } from './plugins/csrf-prevention.js';
 import { useDocumentLimits } from './plugins/document-limits.js';
@@ -81,7 +81,7 @@ export interface Gateway {
   fetch(url: string, init?: RequestInit): Promise<Response>;
   logger: Logger;
   /** Circuit state, scheduler and cache figures, and requests served by another's identical request. */
-  upstreamStats(): UpstreamStats;
+  upstreamSnapshot(): UpstreamSnapshot;
   /**
    * The registry, and the Node listener main.ts mounts on `METRICS_PORT` (`createServer(gateway.metrics.handle)`);
    * null when nothing is collected (production with neither `METRICS_PORT` nor `METRICS_TOKEN`).
@@ -105,7 +105,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   const metrics =
     placement === 'off'
       ? null
-      : createMetrics(() => upstreamStats(), {
+      : createMetrics(() => upstreamSnapshot(), {
           onMainPort: placement === 'main-port',
           token: config.metricsToken,
           knownOperations: config.trustedDocuments ? operationNamesOf(config.trustedDocuments) : null,
@@ -176,11 +176,11 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     },
     driftSearchRows: config.driftSearchRows,
   };
-  function upstreamStats(): UpstreamStats {
+  function upstreamSnapshot(): UpstreamSnapshot {
     return {
-      ...client.stats(),
+      ...client.snapshot(),
       coalesced: (deps.inFlight?.pages.hits ?? 0) + (deps.inFlight?.calls.hits ?? 0),
-      cache: cache?.stats() ?? null,
+      cache: cache?.snapshot() ?? null,
       shared: shared ? { available: shared.available(), failures: shared.failures } : null,
     };
   }
@@ -278,7 +278,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       return Promise.resolve(route(pathname).fetch(url, init));
     },
     logger,
-    upstreamStats,
+    upstreamSnapshot,
     metrics: metrics && { registry: metrics.registry, handle: metrics.handle },
     shared,
     live,

@@ -275,7 +275,7 @@ export class LiveHub {
   }
 
   /** Keys with subscribers in this process, and whether this process polls them (for health and tests). */
-  stats(): { keys: number; subscribers: number; polling: number } {
+  snapshot(): { keys: number; subscribers: number; polling: number } {
     let subscribers = 0;
     let polling = 0;
     for (const feed of this.feeds.values()) {

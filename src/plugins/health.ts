@@ -27,7 +27,7 @@ function upstreamState(status: number | null): UpstreamState {
 }
 
 export interface HealthOptions {
-  client: Pick<UpstreamClient, 'probe' | 'stats'>;
+  client: Pick<UpstreamClient, 'probe' | 'snapshot'>;
   shared: Pick<SharedStore, 'available'> | null;
   clock: Clock;
   logger: Pick<Logger, 'warn'>;
@@ -36,7 +36,7 @@ export interface HealthOptions {
 export function useHealthEndpoints({ client, shared, clock, logger }: HealthOptions): Plugin {
   let cached: { at: number; state: UpstreamState } | null = null;
   const upstream = async (): Promise<UpstreamState> => {
-    if (client.stats().breaker === 'open') return 'upstream unreachable';
+    if (client.snapshot().breaker === 'open') return 'upstream unreachable';
     if (!cached || clock.now() - cached.at > PROBE_TTL_MS) {
       const state = upstreamState(await client.probe());
       if (state === 'upstream path not found' && cached?.state !== state) {
@@ -54,7 +54,7 @@ export function useHealthEndpoints({ client, shared, clock, logger }: HealthOpti
       const state = await upstream();
       const sharedStore = shared === null ? undefined : shared.available() ? 'available' : 'unavailable';
       const status = state === 'ready' && sharedStore === 'unavailable' ? 'degraded' : state;
-      return new fetchAPI.Response(JSON.stringify({ status, circuit: client.stats().breaker, sharedStore }), {
+      return new fetchAPI.Response(JSON.stringify({ status, circuit: client.snapshot().breaker, sharedStore }), {
         status: state === 'ready' ? 200 : 503,
         headers: JSON_HEADERS,
       });

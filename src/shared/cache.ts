@@ -34,7 +34,7 @@ import type { Clock } from '../clock.js';
 import { type FetchedPage, sameList } from '../pagination/connection.js';
 import type { PageRequest } from '../pagination/window.js';
 import { requestStart } from '../pagination/window.js';
-import type { PageCache, PageCacheStats, PageStore, Shared } from '../upstream/cache.js';
+import type { PageCache, PageCacheSnapshot, PageStore, Shared } from '../upstream/cache.js';
 import type { Call } from '../upstream/model.js';
 import { type NormalizeOptions, normalizeCall } from '../upstream/normalize.js';
 import type { SharedStore } from './store.js';
@@ -130,8 +130,8 @@ export class SharedPageCache implements PageStore {
     store.redis.defineCommand(RELEASE_COMMAND, { numberOfKeys: 1, lua: RELEASE });
   }
 
-  stats(): PageCacheStats {
-    const local = this.local.stats();
+  snapshot(): PageCacheSnapshot {
+    const local = this.local.snapshot();
     return { hits: this.hits, misses: this.misses, bytes: local.bytes, entries: local.entries };
   }
 

@@ -45,7 +45,7 @@ interface CallEntry {
   bytes: number;
 }
 
-export interface PageCacheStats {
+export interface PageCacheSnapshot {
   /** Upstream requests answered from the cache (pages used, calls looked up), monotonic. */
   hits: number;
   /** Upstream answers fetched because the cache held nothing usable, monotonic. */
@@ -86,7 +86,7 @@ export interface PageStore {
   /** Counted by the loaders, read by the metrics. */
   hits: number;
   misses: number;
-  stats(): PageCacheStats;
+  snapshot(): PageCacheSnapshot;
 }
 
 /** What `PageStore.share` answers: a page read by another process, or leave to read it. */
@@ -132,7 +132,7 @@ export class PageCache implements PageStore {
     return false;
   }
 
-  stats(): PageCacheStats {
+  snapshot(): PageCacheSnapshot {
     return {
       hits: this.hits,
       misses: this.misses,

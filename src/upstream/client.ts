@@ -34,7 +34,7 @@ import {
   type Priority,
   type RequestScheduler,
   type SchedulerOptions,
-  type SchedulerStats,
+  type SchedulerSnapshot,
   type SharedLedger,
   UpstreamScheduler,
 } from './scheduler.js';
@@ -102,12 +102,12 @@ interface UpstreamAnswer {
   bytes: number;
 }
 
-export interface UpstreamClientStats {
+export interface UpstreamClientSnapshot {
   breaker: BreakerState;
   /** Keys the breaker holds as failing within its window (bounded by the window). */
   breakerKeys: number;
   inFlight: number;
-  scheduler: SchedulerStats;
+  scheduler: SchedulerSnapshot;
 }
 
 export interface UpstreamClient {
@@ -116,7 +116,7 @@ export interface UpstreamClient {
   /** `GET /user/calls/{id}`; null when the upstream says 404. */
   getCall(callId: number, options: RequestOptions): Promise<UpstreamAnswer | null>;
   /** State for health checks and metrics. */
-  stats(): UpstreamClientStats;
+  snapshot(): UpstreamClientSnapshot;
   /**
    * The status the upstream gives one unauthenticated `GET /user/calls?per_page=1` within the connect
    * timeout (401 is the expected one), or null when it does not answer. Never retried; what the status
@@ -506,8 +506,8 @@ export function createUpstreamClient(
       if (!Number.isSafeInteger(callId) || callId < 1) throw new RangeError('callId must be a positive integer');
       return getJson(`/user/calls/${callId}`, request, true);
     },
-    stats: () => {
-      const queue = scheduler.stats();
+    snapshot: () => {
+      const queue = scheduler.snapshot();
       return {
         breaker: breaker.state,
         breakerKeys: breaker.failingKeyCount,

@@ -207,11 +207,11 @@ export interface RequestScheduler {
   acquire(key: string, priority: Priority, deadlineAt: number, signal?: AbortSignal): Permit | Promise<Permit>;
   /** The origin recovered from an outage: keys paused during it may go again at once. */
   resumeAll(): void;
-  stats(): SchedulerStats;
+  snapshot(): SchedulerSnapshot;
   close(): void;
 }
 
-export interface SchedulerStats {
+export interface SchedulerSnapshot {
   /** Keys with state. */
   keys: number;
   /** Requests waiting in some key's queue. */
@@ -253,7 +253,7 @@ export class UpstreamScheduler implements RequestScheduler {
     });
   }
 
-  stats(): SchedulerStats {
+  snapshot(): SchedulerSnapshot {
     return { keys: this.lanes.size, queued: this.queued, inFlight: this.inFlight, refused: this.refused };
   }
 

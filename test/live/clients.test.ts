@@ -64,7 +64,7 @@ describe('graphql-sse client', () => {
       { connecting: () => void connects++ },
     );
     try {
-      await until(() => gw.gateway.live.stats().subscribers === 1, 10_000, 'subscribed');
+      await until(() => gw.gateway.live.snapshot().subscribers === 1, 10_000, 'subscribed');
       await until(() => gw.upstream().some((r) => r.query.per_page === '100'), 10_000, 'the first poll');
       const calls = gw.simulator.tenants.get(DEMO_TOKEN)!;
       const first = newCall();

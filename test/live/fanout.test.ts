@@ -54,12 +54,12 @@ describe('50 subscribers of one key over two replicas', () => {
     const windowMs = 6_000;
     const one = await measure(1, windowMs);
     for (const stream of one.streams) stream.close();
-    await until(() => gateways.every((g) => g.live.stats().keys === 0), 5_000, 'the poller stopped');
+    await until(() => gateways.every((g) => g.live.snapshot().keys === 0), 5_000, 'the poller stopped');
 
     const fifty = await measure(50, windowMs);
-    expect(gateways.map((g) => g.live.stats().subscribers)).toEqual([25, 25]);
+    expect(gateways.map((g) => g.live.snapshot().subscribers)).toEqual([25, 25]);
     // One poller in the deployment.
-    expect(gateways.reduce((sum, g) => sum + g.live.stats().polling, 0)).toBe(1);
+    expect(gateways.reduce((sum, g) => sum + g.live.snapshot().polling, 0)).toBe(1);
     const perMinute = (reads: number) => Math.round((reads * 60_000) / windowMs);
     console.log(
       `head reads in ${windowMs} ms: 1 subscriber ${one.reads} (${perMinute(one.reads)}/min), ` +

@@ -76,7 +76,7 @@ describe.runIf(runnable)('a subscription in GraphiQL in headless Chromium', () =
     await page.click('.graphiql-execute-button');
 
     // Wall clock: the browser subscribes over a real socket, then the poller reads the head once.
-    await until(() => gateway.live.stats().subscribers === 1, 30_000, 'GraphiQL subscribed');
+    await until(() => gateway.live.snapshot().subscribers === 1, 30_000, 'GraphiQL subscribed');
     await until(() => simulator.requests.some((r) => r.query.per_page === '100'), 10_000, 'the first poll');
     const call = newCall();
     simulator.tenants.get(DEMO_TOKEN)!.push(call);
@@ -93,6 +93,6 @@ describe.runIf(runnable)('a subscription in GraphiQL in headless Chromium', () =
     await page.screenshot({ path: 'test-results/graphiql-live.png' });
     await page.close();
     // Closing the page ends the stream; its key's poller stops.
-    await until(() => gateway.live.stats().keys === 0, 10_000, 'the subscription ended');
+    await until(() => gateway.live.snapshot().keys === 0, 10_000, 'the subscription ended');
   }, 90_000);
 });

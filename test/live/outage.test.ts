@@ -71,7 +71,7 @@ describe('a Redis outage', () => {
       await Promise.race([sse.ended.then(() => 'ended'), new Promise((resolve) => setTimeout(resolve, 50, 'open'))]),
     ).toBe('open');
     sse.close();
-    await until(() => gw.gateway.live.stats().keys === 0, 5_000, 'the subscriber gone');
+    await until(() => gw.gateway.live.snapshot().keys === 0, 5_000, 'the subscriber gone');
   }, 60_000);
 
   it('serves a subscriber that joined while Redis was down, and moves it to Redis when it is back', async () => {

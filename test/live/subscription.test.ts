@@ -167,7 +167,7 @@ describe('callEvents over SSE, one gateway', () => {
     const [result] = sse.results();
     expect(result!.errors?.[0]?.extensions).toMatchObject({ code, argumentName });
     expect(gw.upstream().length).toBe(before);
-    expect(gw.gateway.live.stats().keys).toBe(0);
+    expect(gw.gateway.live.snapshot().keys).toBe(0);
   });
 
   it('refuses a request without credentials with UNAUTHENTICATED', async () => {
@@ -180,7 +180,7 @@ describe('callEvents over SSE, one gateway', () => {
     const sse = await openSse(gw.gateway.fetch, URL, { token: 'a-key-the-upstream-does-not-know' });
     expect(await sse.ended).toEqual({ completed: true });
     expect(sse.results().map((r) => r.errors?.[0]?.extensions?.code)).toEqual(['UNAUTHENTICATED']);
-    await until(() => gw.gateway.live.stats().keys === 0, 5_000, 'the refused key forgotten');
+    await until(() => gw.gateway.live.snapshot().keys === 0, 5_000, 'the refused key forgotten');
   });
 
   it('is not on the subgraph endpoint', async () => {
@@ -227,7 +227,7 @@ describe('callEvents over SSE, one gateway', () => {
       calls().push(newCall());
       const [seen] = await first.waitForResults(1);
       first.close();
-      await until(() => gw.gateway.live.stats().subscribers === (keepOther ? 1 : 0), 5_000, 'the subscriber gone');
+      await until(() => gw.gateway.live.snapshot().subscribers === (keepOther ? 1 : 0), 5_000, 'the subscriber gone');
       const missed = [newCall(), newCall(), newCall()];
       calls().push(...missed);
       if (keepOther) await other!.waitForResults(4);
@@ -288,7 +288,7 @@ describe('callEvents across two gateways sharing Redis', () => {
     const keeper = await openSse(gw.gateway.fetch, URL);
     await until(() => keeper.messages.length > 0, 5_000, 'the keeper subscribed');
     first.close();
-    await until(() => gw.gateway.live.stats().subscribers === 1, 5_000, 'the subscriber gone');
+    await until(() => gw.gateway.live.snapshot().subscribers === 1, 5_000, 'the subscriber gone');
     const missed = [newCall(), newCall(), newCall()];
     calls.push(...missed);
     await keeper.waitForResults(3);
@@ -307,10 +307,10 @@ describe('shutdown', () => {
     const gw = await startTestGateway({ limits: 'off', config: { livePollIntervalMs: POLL_MS } });
     try {
       const sse = await openSse(gw.gateway.fetch, URL);
-      await until(() => gw.gateway.live.stats().subscribers === 1, 5_000, 'subscribed');
+      await until(() => gw.gateway.live.snapshot().subscribers === 1, 5_000, 'subscribed');
       await gw.gateway.live.close();
       expect(await sse.ended).toEqual({ completed: false });
-      expect(gw.gateway.live.stats().keys).toBe(0);
+      expect(gw.gateway.live.snapshot().keys).toBe(0);
     } finally {
       await gw.close();
     }

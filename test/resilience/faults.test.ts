@@ -77,7 +77,7 @@ describe('upstream faults (../shared/docs/reliability.md §6)', () => {
     expect(answer.at! - t0).toBeGreaterThanOrEqual(DEADLINE);
     expect(answer.at! - t0).toBeLessThan(DEADLINE + SLACK);
     await realUntil(() => gw!.simulator.openResponses() === 0, 2_000, 'the sockets closing');
-    expect(gw.gateway.upstreamStats().inFlight).toBe(0);
+    expect(gw.gateway.upstreamSnapshot().inFlight).toBe(0);
   });
 
   it('F2: a body dripping one byte at a time (which undici, timing bodies between chunks, never cuts) is cut by the deadline and its socket closed', async () => {
@@ -201,7 +201,7 @@ describe('upstream faults (../shared/docs/reliability.md §6)', () => {
     const second = watch(clock, gw.query(CallIdsPageDocument, PAGE));
     await driveUntil(clock, () => gw!.upstream().length === 5, 5_000);
     // The clock stands still until the fifth failure is recorded: the pause starts at this instant.
-    await realUntil(() => gw!.gateway.upstreamStats().inFlight === 0, 2_000, 'the fifth answer');
+    await realUntil(() => gw!.gateway.upstreamSnapshot().inFlight === 0, 2_000, 'the fifth answer');
     const pausedAt = clock.time;
     // Its retry, after the back-off, is refused by the pause.
     await driveUntil(clock, () => second.settled, 5_000);
@@ -211,7 +211,7 @@ describe('upstream faults (../shared/docs/reliability.md §6)', () => {
       expect(body.errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
     }
     expect(gw.upstream()).toHaveLength(5);
-    expect(gw.gateway.upstreamStats().breaker).toBe('closed');
+    expect(gw.gateway.upstreamSnapshot().breaker).toBe('closed');
     const other = await gw.query(CallIdsPageDocument, PAGE, { token: SECOND_TENANT_TOKEN });
     expect(other.body.errors).toBeUndefined();
     expect((await gw.gateway.fetch('http://gw/health/ready')).status).toBe(200);
@@ -227,7 +227,7 @@ describe('upstream faults (../shared/docs/reliability.md §6)', () => {
     // Pause over: of five requests at once exactly one probes the upstream; it fails, so the key pauses again.
     const five = Array.from({ length: 5 }, () => watch(clock, gw!.query(CallIdsPageDocument, PAGE)));
     await realUntil(
-      () => gw!.upstream().length === 1 && gw!.gateway.upstreamStats().inFlight === 0,
+      () => gw!.upstream().length === 1 && gw!.gateway.upstreamSnapshot().inFlight === 0,
       2_000,
       'the probe',
     );
@@ -253,7 +253,7 @@ describe('upstream faults (../shared/docs/reliability.md §6)', () => {
       clock,
       simulator: { tenants: Object.fromEntries(keys.map((k) => [k, demoCalls()])), faults: () => respond(503) },
     });
-    const breaker = () => gw!.gateway.upstreamStats().breaker;
+    const breaker = () => gw!.gateway.upstreamSnapshot().breaker;
     const t0 = clock.time;
     const clientRequests = 60;
     let openedAt: number | null = null;
@@ -365,7 +365,7 @@ describe('upstream faults (../shared/docs/reliability.md §6)', () => {
       // Past the deadline, nothing was retried.
       await drive(clock, DEADLINE + 1_000, 50);
       expect(gw.upstream()).toHaveLength(1);
-      expect(gw.gateway.upstreamStats().inFlight).toBe(0);
+      expect(gw.gateway.upstreamSnapshot().inFlight).toBe(0);
     } finally {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));

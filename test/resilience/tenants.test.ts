@@ -98,7 +98,7 @@ describe('L4: in-flight coalescing', () => {
           .map((r) => r.authorization)
           .sort(),
       ).toEqual([`Bearer ${DEMO_TOKEN}`, `Bearer ${SECOND_TENANT_TOKEN}`]);
-      expect(gw.gateway.upstreamStats().coalesced).toBe(98);
+      expect(gw.gateway.upstreamSnapshot().coalesced).toBe(98);
     } finally {
       await gw.close();
     }
@@ -213,7 +213,7 @@ describe('T5: one tenant in trouble', () => {
       // Only A's first wave (4 of the 8 concurrent requests) reached the upstream; after the first 429
       // (Retry-After: 30) the other 36 were answered without touching it.
       expect(aRequests).toBeLessThanOrEqual(4);
-      expect(gw.gateway.upstreamStats().breaker).toBe('closed');
+      expect(gw.gateway.upstreamSnapshot().breaker).toBe('closed');
     } finally {
       await gw.close();
     }

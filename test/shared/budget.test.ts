@@ -167,7 +167,7 @@ describe('one budget for two processes', () => {
     await clock.advance(2_000);
     const waiting = take(b!);
     // biome-ignore lint/complexity/useLiteralKeys: a private field, read on purpose to see the lane stop asking
-    await until(() => b!.scheduler.stats().queued === 1 && !b!.scheduler['lanes'].get(key)!.asking);
+    await until(() => b!.scheduler.snapshot().queued === 1 && !b!.scheduler['lanes'].get(key)!.asking);
     await clock.advance(1);
     expect(await waiting).not.toBeInstanceOf(Error);
 

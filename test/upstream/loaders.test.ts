@@ -42,7 +42,7 @@ function recordingClient(
       if (options.failing?.includes(id)) throw new UpstreamUnavailableError('down');
       return options.missing?.includes(id) ? null : { body: record(id), bytes: 100 };
     },
-    stats: () => ({
+    snapshot: () => ({
       breaker: 'closed',
       breakerKeys: 0,
       inFlight,
@@ -188,7 +188,7 @@ describe('page cache between operations', () => {
     await page(second, 3, 1);
     expect(loadersFor(client, 'new', 8, { cache }).list('').known(0, 3)).toHaveLength(1);
     expect(calls).toHaveLength(2);
-    expect(cache.stats()).toMatchObject({ hits: 1, misses: 2 });
+    expect(cache.snapshot()).toMatchObject({ hits: 1, misses: 2 });
   });
 
   it('serves a page another operation of the same key read within the TTL, and counts the hit', async () => {
@@ -200,7 +200,7 @@ describe('page cache between operations', () => {
     expect(await second.call.load(2)).toMatchObject({ callId: 2 });
     expect(calls).toHaveLength(1);
     expect(second.usage.cacheHits).toBe(2);
-    expect(cache.stats()).toMatchObject({ hits: 2, misses: 1 });
+    expect(cache.snapshot()).toMatchObject({ hits: 2, misses: 1 });
   });
 
   it("never serves one key's pages to another key", async () => {

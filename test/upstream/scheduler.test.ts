@@ -76,7 +76,7 @@ describe('UpstreamScheduler: the budget of one key', () => {
     }
     expect(error).toBeInstanceOf(UpstreamRateLimitedError);
     expect((error as UpstreamRateLimitedError).retryAfter).toBe(Math.ceil(WINDOW / 1000));
-    expect(scheduler.stats().refused).toBe(1);
+    expect(scheduler.snapshot().refused).toBe(1);
   });
 
   it('lets bulk work wait for its budget within its deadline, then sends it', async () => {
@@ -123,7 +123,7 @@ describe('UpstreamScheduler: the budget of one key', () => {
     // 15 now (75% of 20), 15 after one window (10.25 s, within the 15 s deadline), 10 refused at once.
     expect(pages.filter((p) => p.permit)).toHaveLength(15);
     expect(pages.filter((p) => p.error instanceof UpstreamRateLimitedError)).toHaveLength(10);
-    expect(scheduler.stats()).toMatchObject({ queued: 15, refused: 10 });
+    expect(scheduler.snapshot()).toMatchObject({ queued: 15, refused: 10 });
     for (const page of pages) page.permit?.done(OK);
     await clock.advance(WINDOW);
     expect(pages.filter((p) => p.permit)).toHaveLength(30);
@@ -160,7 +160,7 @@ describe('UpstreamScheduler: the budget of one key', () => {
     const waiting = scheduler.acquire('a', 'interactive', deadline(), controller.signal);
     controller.abort(new Error('client went away'));
     await expect(waiting).rejects.toThrow('client went away');
-    expect(scheduler.stats().queued).toBe(0);
+    expect(scheduler.snapshot().queued).toBe(0);
     held.done(OK);
   });
 
@@ -223,7 +223,7 @@ describe('UpstreamScheduler: keys never wait for each other', () => {
     await spend('a', 1);
     await spend('b', 1);
     await spend('c', 1);
-    expect(scheduler.stats().keys).toBe(2);
+    expect(scheduler.snapshot().keys).toBe(2);
   });
 
   it('forgets a key once none of its windows can hold its requests', async () => {
