@@ -653,7 +653,7 @@ function renderMarkdown(report: Report): string {
     '',
     '## Reading the targets',
     '',
-    '- **Distinct keys first.** Every user has their own key, so the fair case gets no coalescing and no cache: each request costs one upstream request and the whole GraphQL pipeline. The best-case rows (one key, 20 connections sending the same query) share upstream requests and are shown for comparison only.',
+    '- **Distinct keys first.** Every user has their own key, so the fair case gets no coalescing and no cache: each request costs one upstream request and the whole GraphQL pipeline. The best-case rows (one key, 20 connections sending the same query) share upstream requests or are answered by the page cache (0 upstream requests per query), and are shown for comparison only.',
     "- **Against the minimal proxy.** The proxy does no GraphQL at all. A graphql-yoga server answering `{ __typename }` with no upstream serves about 4,500–5,000 req/s on this kind of machine (`../shared/docs/stack.md` §5), so yoga's own floor bounds the ratio; the gateway spends the rest on limits, execution, the upstream exchange and the JSON of every call. `gateway-x2` shows what a second worker adds on these 2 cores, which the load generator and the upstream also use.",
     '- **Noise.** Figures move by about ±15% between runs on this shared 2-core machine; compare ratios within one run.',
     '',
