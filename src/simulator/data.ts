@@ -130,10 +130,6 @@ class Random {
     this.next = mulberry32(seed);
   }
 
-  float(): number {
-    return this.next();
-  }
-
   /** Integer in [min, max], both inclusive. */
   int(min: number, max: number): number {
     return min + Math.floor(this.next() * (max - min + 1));
