@@ -315,8 +315,8 @@ export function createMetrics(state: () => UpstreamSnapshot, options: MetricsOpt
     followingCounter(
       registry,
       'calls_gateway_shared_store_failures_total',
-      'Commands to the shared store (Redis) that failed or were not sent because it was unreachable, ' +
-        'answered from local state instead.',
+      'Commands to the shared store (Redis) that failed or were not sent because it was unreachable, answered from ' +
+        'local state instead.',
       () => state().shared?.failures ?? 0,
     );
   }
@@ -331,14 +331,8 @@ export function createMetrics(state: () => UpstreamSnapshot, options: MetricsOpt
   new Gauge({
     name: 'calls_gateway_upstream_coalesced_total',
     help:
-      'Requests served by ' +
-      'an identical ' +
-      'upstream request ' +
-      'of the ' +
-      'same API key that ' +
-      'was already ' +
-      'in flight ' +
-      '(monotonic).',
+      'Requests served by an identical upstream request of the same API key ' +
+      'that was already in flight (monotonic).',
     registers: [registry],
     collect() {
       this.set(state().coalesced);

@@ -136,15 +136,8 @@ export async function readConnection<T extends Item>(
   if (range.kind === 'tail' && needTotal) await readTotal();
   if (range.kind === 'tail' && needRows && total === null) {
     throw new UpstreamBadResponseError(
-      'The upstream does ' +
-        'not say how ' +
-        'many calls match, ' +
-        'which `last` ' +
-        'without `before` ' +
-        'needs; page ' +
-        'forward with ' +
-        '`first` and ' +
-        '`after`.',
+      'The upstream does not say how many calls match, which `last` without `before` needs; page forward with ' +
+        '`first` and `after`.',
     );
   }
   const { start, size } = range.kind === 'tail' ? rangeWithTotal(range, total ?? 0) : range;

@@ -115,20 +115,8 @@ builder.node(CallRef, {
       // (issue 11, item 17), and `id` still names the call.
       nullable: true,
       description:
-        'The id of the call in ' +
-        'the upstream ' +
-        'API (`GET ' +
-        '/user/calls/{id}`); ' +
-        'what webhooks ' +
-        'and other ' +
-        'systems store. ' +
-        'Null, with ' +
-        'UPSTREAM_BAD_RESPONSE, ' +
-        'for an id ' +
-        'above 2,147,483,647 ' +
-        '(GraphQL ' +
-        'Int); `id` ' +
-        'works for any call.',
+        'The id of the call in the upstream API (`GET /user/calls/{id}`); what webhooks and other systems store. ' +
+        'Null, with UPSTREAM_BAD_RESPONSE, for an id above 2,147,483,647 (GraphQL Int); `id` works for any call.',
       resolve: (call) => {
         if (call.callId > MAX_INT) {
           throw new UpstreamBadResponseError(
@@ -172,15 +160,7 @@ builder.node(CallRef, {
     transcriptText: t.exposeString('transcriptText', {
       nullable: true,
       description:
-        'The whole ' +
-        'conversation ' +
-        'as text, ' +
-        'one `Bot: ' +
-        '…`/`Human: ' +
-        '…` line per ' +
-        'segment (string ' +
-        'transcripts as ' +
-        'sent); null ' +
+        'The whole conversation as text, one `Bot: …`/`Human: …` line per segment (string transcripts as sent); null ' +
         'when there is none.',
     }),
     variables: t.expose('variables', {
@@ -200,61 +180,30 @@ builder.node(CallRef, {
     carrierCost: t.float({
       nullable: true,
       description:
-        'Telephony cost ' +
-        'of the ' +
-        'call in the account ' +
-        'currency, as ' +
-        'a float ' +
-        '(for display); ' +
-        'null when ' +
-        'not billed ' +
-        '(yet). ' +
-        '`carrierCostDecimal` ' +
-        'has the exact amount.',
+        'Telephony cost of the call in the account currency, as a float (for display); null when not billed (yet). ' +
+        '`carrierCostDecimal` has the exact amount.',
       resolve: (call) => decimalToFloat(checked(call.carrierCost)),
     }),
     carrierCostDecimal: t.field({
       type: 'Decimal',
       nullable: true,
       description:
-        'Telephony cost ' +
-        'of the call, ' +
-        'exactly as the ' +
-        'upstream sent ' +
-        'it (e.g. ' +
-        '`"0.02500000"`); ' +
-        'null when ' +
-        'not billed (yet).',
+        'Telephony cost of the call, exactly as the upstream sent it (e.g. `"0.02500000"`); null when not billed ' +
+        '(yet).',
       resolve: (call) => checked(call.carrierCost),
     }),
     totalCost: t.float({
       nullable: true,
       description:
-        'Total cost of ' +
-        'the call ' +
-        'in the account ' +
-        'currency, as ' +
-        'a float ' +
-        '(for display); ' +
-        'null when ' +
-        'not billed ' +
-        '(yet). ' +
-        '`totalCostDecimal` ' +
-        'has the ' +
-        'exact amount.',
+        'Total cost of the call in the account currency, as a float (for display); null when not billed (yet). ' +
+        '`totalCostDecimal` has the exact amount.',
       resolve: (call) => decimalToFloat(checked(call.totalCost)),
     }),
     totalCostDecimal: t.field({
       type: 'Decimal',
       nullable: true,
       description:
-        'Total cost of the ' +
-        'call, exactly ' +
-        'as the upstream ' +
-        'sent it (e.g. ' +
-        '`"0.08000000"`); ' +
-        'sums of these ' +
-        'add up to ' +
+        'Total cost of the call, exactly as the upstream sent it (e.g. `"0.08000000"`); sums of these add up to ' +
         '`callStats.totalCost`.',
       resolve: (call) => checked(call.totalCost),
     }),
@@ -386,14 +335,7 @@ const DriftStatusEnum = builder.enumType('DriftStatus', {
 
 const PageDriftRef = builder.objectRef<Continuation>('PageDrift').implement({
   description:
-    'How a page was ' +
-    'corrected ' +
-    'for calls ' +
-    'inserted into or ' +
-    'deleted from ' +
-    'the list since the ' +
-    'previous page ' +
-    '(drift-proof ' +
+    'How a page was corrected for calls inserted into or deleted from the list since the previous page (drift-proof ' +
     'pagination).',
   fields: (t) => ({
     status: t.expose('status', { type: DriftStatusEnum, description: 'What was found.' }),
@@ -425,30 +367,9 @@ builder.queryFields((t) => ({
       // their data (issue 11, item 7); the error says why at `calls`.
       nullable: true,
       description:
-        'Calls of the ' +
-        'API key, as a ' +
-        'Relay connection ' +
-        'in the ' +
-        'upstream ' +
-        'order. Use ' +
-        '`first`/`after` ' +
-        'to page ' +
-        'forward and ' +
-        '`last`/`before` ' +
-        'to page ' +
-        'back; `first` ' +
-        'may change ' +
-        'between ' +
-        'pages. A ' +
-        'cursor only ' +
-        'works with ' +
-        'the filter ' +
-        'it was issued ' +
-        'for. Null, ' +
-        'with an ' +
-        'error, when ' +
-        'the page ' +
-        'could not be read.',
+        'Calls of the API key, as a Relay connection in the upstream order. Use `first`/`after` to page forward and ' +
+        '`last`/`before` to page back; `first` may change between pages. A cursor only works with the filter it ' +
+        'was issued for. Null, with an error, when the page could not be read.',
       args: {
         filter: t.arg({ type: CallFilterInput, required: false, description: 'Narrows the list; see CallFilter.' }),
       },
@@ -471,23 +392,8 @@ builder.queryFields((t) => ({
           type: PageDriftRef,
           nullable: true,
           description:
-            'Whether the list ' +
-            'moved since ' +
-            'the `after` ' +
-            'cursor was ' +
-            'issued (calls ' +
-            'inserted or ' +
-            'deleted ' +
-            'upstream) and ' +
-            'how this ' +
-            'page was ' +
-            'corrected; ' +
-            'null without ' +
-            'an anchored ' +
-            '`after` ' +
-            'cursor or ' +
-            'when no rows ' +
-            'were asked for.',
+            'Whether the list moved since the `after` cursor was issued (calls inserted or deleted upstream) and how ' +
+            'this page was corrected; null without an anchored `after` cursor or when no rows were asked for.',
           resolve: (parent) => (parent as unknown as CallConnectionShape).drift,
         }),
         totalCount: c.int({
@@ -495,17 +401,8 @@ builder.queryFields((t) => ({
           // still served (../shared/docs/clarifications.md, "totalCount without total").
           nullable: true,
           description:
-            'How many ' +
-            'calls match ' +
-            'the filter in all ' +
-            '(the upstream ' +
-            '`total`), not just ' +
-            'on this ' +
-            'page; null, ' +
-            'with an ' +
-            'error, when ' +
-            'the upstream ' +
-            'does not say.',
+            'How many calls match the filter in all (the upstream `total`), not just on this page; null, with an ' +
+            'error, when the upstream does not say.',
           resolve: (parent) => {
             const { total } = parent as unknown as CallConnectionShape;
             if (total === null) throw new UpstreamBadResponseError('The upstream did not say how many calls match.');

@@ -3,19 +3,8 @@ import { builder } from './builder.js';
 
 const EvaluationTypeEnum = builder.enumType('EvaluationType', {
   description:
-    'The type of an ' +
-    'evaluation ' +
-    'value: as declared ' +
-    'by the upstream ' +
-    '(`bool`, ' +
-    '`int`, `float` … ' +
-    'are mapped) for ' +
-    'list-shaped ' +
-    'evaluations, ' +
-    'inferred ' +
-    'from the ' +
-    'value for ' +
-    'object-shaped ones.',
+    'The type of an evaluation value: as declared by the upstream (`bool`, `int`, `float` … are mapped) for ' +
+    'list-shaped evaluations, inferred from the value for object-shaped ones.',
   values: {
     BOOLEAN: { description: 'true or false.' },
     STRING: { description: 'Text.' },
@@ -31,17 +20,8 @@ export const EvaluationItemRef = builder.objectRef<EvaluationItem>('EvaluationIt
   description:
     'One result of the ' +
     "assistant's " +
-    'post-call ' +
-    'evaluation ' +
-    '(e.g. `status`: was ' +
-    'the goal reached, ' +
-    '`summary`). Values ' +
-    'are extracted ' +
-    'by a language ' +
-    'model and ' +
-    'may not ' +
-    'match their ' +
-    'declared type.',
+    'post-call evaluation (e.g. `status`: was the goal reached, `summary`). Values are extracted by a language model ' +
+    'and may not match their declared type.',
   fields: (t) => ({
     name: t.exposeString('name', { description: 'The evaluation field name, e.g. `summary`.' }),
     type: t.expose('type', { type: EvaluationTypeEnum, description: 'The declared or inferred type of `value`.' }),

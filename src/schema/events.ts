@@ -41,8 +41,8 @@ const CallEventKindEnum = builder.enumType('CallEventKind', {
 
 const CallEventRef = builder.objectRef<CallEventShape>('CallEvent').implement({
   description:
-    'A new or changed call of the API key. Over SSE each event carries an `id:` (also in ' +
-    '`extensions.eventId`); send the last one as the `Last-Event-ID` header when reconnecting to get what was missed.',
+    'A new or changed call of the API key. Over SSE each event carries an `id:` (also in `extensions.eventId`); send ' +
+    'the last one as the `Last-Event-ID` header when reconnecting to get what was missed.',
   fields: (t) => ({
     kind: t.expose('kind', { type: CallEventKindEnum, description: 'Whether the call is new or changed.' }),
     call: t.field({
@@ -95,8 +95,8 @@ async function* events(
       if (item.type === 'resync') {
         session.current = item.id;
         yield new LiveResyncError(
-          'Events were missed (the log no longer holds them, or they may not all have been seen): ' +
-            'read `calls` again, then keep listening.',
+          'Events were missed (the log no longer holds them, or they may not all have been seen): read `calls` ' +
+            'again, then keep listening.',
           {
             details: { eventId: item.id },
           },
@@ -123,8 +123,8 @@ builder.subscriptionField('callEvents', (t) =>
     description:
       'New and changed calls of the API key, as the gateway sees them: one poller per key reads the head of the ' +
       "list every LIVE_POLL_INTERVAL_MS (within 30% of the key's budget) and webhooks name calls to read again. " +
-      'Only calls matching `filter`; `assistantId` and `campaignId` are refused (call records do not carry them). ' +
-      'A `LIVE_RESYNC` error in the stream means events were missed: read `calls` again; the stream goes on.',
+      'Only calls matching `filter`; `assistantId` and `campaignId` are refused (call records do not carry them). A ' +
+      '`LIVE_RESYNC` error in the stream means events were missed: read `calls` again; the stream goes on.',
     args: {
       filter: t.arg({
         type: CallFilterInput,

@@ -71,62 +71,24 @@ const entries = (map: Map<string, number>) =>
 
 const CallStatsRef = builder.objectRef<CallStatsResult>('CallStats').implement({
   description:
-    'Totals over the ' +
-    'whole filtered ' +
-    'call list, ' +
-    'computed by ' +
-    'reading it (the ' +
-    'REST API ' +
-    'has no ' +
-    'aggregates). Up to ' +
-    'STATS_MAX_CALLS ' +
-    'calls are ' +
-    'read, paced ' +
-    'within the ' +
+    'Totals over the whole filtered call list, computed by reading it (the REST API has no aggregates). Up to ' +
+    'STATS_MAX_CALLS calls are read, paced within the ' +
     "API key's " +
-    'upstream ' +
-    'budget; when ' +
-    'either stops ' +
-    'the reading ' +
-    'early, ' +
-    '`complete` ' +
-    'is false ' +
-    'and the ' +
-    'totals cover ' +
-    'the first ' +
-    '`scannedCount` ' +
-    'calls of the list.',
+    'upstream budget; when either stops the reading early, `complete` is false and the totals cover the first ' +
+    '`scannedCount` calls of the list.',
   fields: (t) => ({
     count: t.int({
       description:
-        'How many ' +
-        'calls match ' +
-        'the filter (the ' +
-        'upstream ' +
-        '`total`). An ' +
-        'upstream that ' +
-        'sends ' +
-        'no total leaves ' +
-        'only the ' +
-        'calls read: ' +
-        'then, unless ' +
-        '`complete`, ' +
-        'a lower bound.',
+        'How many calls match the filter (the upstream `total`). An upstream that sends no total leaves only the ' +
+        'calls read: then, unless `complete`, a lower bound.',
       resolve: (s) => s.count,
     }),
     complete: t.boolean({
       description:
-        'True when every ' +
-        'matching ' +
-        'call was read, so ' +
-        'the totals are over ' +
-        'all of them. False ' +
-        'when STATS_MAX_CALLS ' +
-        'or the API ' +
+        'True when every matching call was read, so the totals are over all of them. False when STATS_MAX_CALLS or ' +
+        'the API ' +
         "key's upstream " +
-        'budget ' +
-        'stopped the ' +
-        'reading early.',
+        'budget stopped the reading early.',
       resolve: (s) => s.complete,
     }),
     scannedCount: t.int({
@@ -185,40 +147,12 @@ builder.queryField('callStats', (t) =>
     // Nullable: a failing scan must not erase a `calls` page of the same operation (issue 11, item 7).
     nullable: true,
     description:
-      'Counts and ' +
-      'totals (cost, ' +
-      'duration, by ' +
-      'status, type and ' +
-      'answeredBy) over ' +
-      'every call ' +
-      'that matches ' +
-      'the filter; ' +
-      'null, with ' +
-      'an error, ' +
-      'when the ' +
-      'upstream ' +
-      'failed. ' +
-      'Reads the ' +
-      'list upstream ' +
-      'as background ' +
-      'work behind ' +
-      'interactive ' +
-      'reads, so ' +
-      'it costs up ' +
-      'to STATS_MAX_CALLS ' +
-      '/ 100 requests ' +
-      'of the API ' +
+      'Counts and totals (cost, duration, by status, type and answeredBy) over every call that matches the filter; ' +
+      'null, with an error, when the upstream failed. Reads the list upstream as background work behind ' +
+      'interactive reads, so it costs up to STATS_MAX_CALLS / 100 requests of the API ' +
       "key's budget; " +
-      'pages read ' +
-      'in the last ' +
-      'UPSTREAM_CACHE_TTL_MS ' +
-      'cost none, ' +
-      'and a repeat ' +
-      'by the same ' +
-      'caller within ' +
-      'STATS_TTL_MS ' +
-      'is answered ' +
-      'from memory.',
+      'pages read in the last UPSTREAM_CACHE_TTL_MS cost none, and a repeat by the same caller within STATS_TTL_MS ' +
+      'is answered from memory.',
     args: {
       filter: t.arg({
         type: CallFilterInput,

@@ -14,22 +14,8 @@ const TranscriptSenderEnum = builder.enumType('TranscriptSender', {
 
 export const TranscriptSegmentRef = builder.objectRef<TranscriptSegment>('TranscriptSegment').implement({
   description:
-    'One utterance ' +
-    'of a call ' +
-    'transcript. ' +
-    'Upstreams that ' +
-    'send the ' +
-    'transcript as ' +
-    'one string ' +
-    'are split ' +
-    'at speaker ' +
-    'prefixes; ' +
-    'without ' +
-    'prefixes ' +
-    'the whole ' +
-    'text is one ' +
-    'segment with ' +
-    'sender UNKNOWN.',
+    'One utterance of a call transcript. Upstreams that send the transcript as one string are split at speaker ' +
+    'prefixes; without prefixes the whole text is one segment with sender UNKNOWN.',
   fields: (t) => ({
     text: t.exposeString('text', { description: 'What was said.' }),
     sender: t.expose('sender', { type: TranscriptSenderEnum, description: 'Who said it.' }),
