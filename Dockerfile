@@ -27,4 +27,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 4000) + '/health/live').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # SIGTERM: stop accepting, finish in-flight requests (at most 10 s), exit.
 STOPSIGNAL SIGTERM
-CMD ["node", "--min-semi-space-size=16", "--max-semi-space-size=16", "dist/main.js"]
+CMD ["node", "--min-semi-space-size=16", "--max-semi-space-size=16", "--heap-growing-percent=100", "dist/main.js"]

@@ -12,6 +12,8 @@
  *   BENCH_SECONDS (10)  BENCH_WARMUP (3)  BENCH_CONNECTIONS (20)  BENCH_LATENCIES (0,20)
  *   BENCH_CONTENDERS (rest,proxy,gateway,mesh)  BENCH_GROWTH (1: also measure cost growth)
  *   BENCH_SCENARIOS (all: tokens,tokens100,page15,page100,totalOnly,walk10)
+ *   BENCH_GATEWAY_ENV (a JSON object of gateway settings laid over the ones below, for A/B runs of one
+ *     lever; such a run writes only its dated file)
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -339,6 +341,7 @@ async function startContender(kind: Kind, upstream: string): Promise<{ url: stri
       // large value effectively turns shaping off); `npm run bench -- budget` measures the budget at work.
       UPSTREAM_RATE_LIMITS: '999999999/60s',
       PAGE_SIZE_MAX: '100',
+      ...(JSON.parse(process.env.BENCH_GATEWAY_ENV ?? '{}') as Record<string, string>),
     };
     const { child } = await start(
       [process.execPath, ...gatewayNodeFlags(), 'dist-bench/src/main.js'],
@@ -531,6 +534,11 @@ export async function compare(): Promise<boolean> {
   mkdirSync('bench/results', { recursive: true });
   const stamp = report.date.replace(/[:.]/g, '-');
   writeFileSync(`bench/results/${stamp}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  // A run with a lever changed is an experiment: it does not replace the published figures.
+  if (process.env.BENCH_GATEWAY_ENV) {
+    console.log(`wrote bench/results/${stamp}.json (BENCH_GATEWAY_ENV set: latest.json and docs/benchmarks.md kept)`);
+    return results.every((m) => m.errors === 0);
+  }
   writeFileSync('bench/results/latest.json', `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync('docs/benchmarks.md', renderMarkdown(report));
   console.log('wrote bench/results/latest.json and docs/benchmarks.md');
