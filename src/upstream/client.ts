@@ -38,6 +38,7 @@ import {
   type SharedLedger,
   UpstreamScheduler,
 } from './scheduler.js';
+import { CheckPhaseGate } from './turns.js';
 
 export interface UpstreamClientOptions {
   /** e.g. `https://app.famulor.de/api`, with or without a trailing slash. */
@@ -343,6 +344,8 @@ export function createUpstreamClient(
     maxResponseSize: options.maxResponseBytes,
   });
   const now = () => clock.now();
+  // Bodies are parsed and turned into responses after the loop has read this round's requests (turns.ts).
+  const turns = new CheckPhaseGate();
   const scheduler: RequestScheduler = new UpstreamScheduler(options.scheduler, clock, options.sharedBudget ?? null);
   const budget = new RetryBudget(options.retryBudget, now);
   // When the origin recovers from an outage, keys paused during it resume with it.
@@ -358,6 +361,7 @@ export function createUpstreamClient(
     });
     const contentType = String(response.headers['content-type'] ?? '');
     const text = await response.body.text();
+    await turns.next();
     let body: unknown;
     let isJson = false;
     if (/\bjson\b/i.test(contentType) || /^\s*[[{]/.test(text)) {
