@@ -361,7 +361,8 @@ export function createUpstreamClient(
     });
     const contentType = String(response.headers['content-type'] ?? '');
     const text = await response.body.text();
-    await turns.next();
+    const gate = turns.wait(text.length);
+    if (gate) await gate;
     let body: unknown;
     let isJson = false;
     if (/\bjson\b/i.test(contentType) || /^\s*[[{]/.test(text)) {
