@@ -23,7 +23,6 @@ export const GATED_ANSWER_MAX_CHARS = 64 * 1024;
 
 export class CheckPhaseGate {
   private waiting: (() => void)[] = [];
-  private scheduled = false;
 
   /**
    * For an answer of `chars` characters: a promise that resolves in the check phase of the current turn of
@@ -35,18 +34,14 @@ export class CheckPhaseGate {
 
   private next(): Promise<void> {
     return new Promise((resolve) => {
-      this.waiting.push(resolve);
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(this.release);
-      }
+      // The first waiter of a turn schedules its release; the others join it.
+      if (this.waiting.push(resolve) === 1) setImmediate(this.release);
     });
   }
 
   private readonly release = (): void => {
     const released = this.waiting;
     this.waiting = [];
-    this.scheduled = false;
     for (const resolve of released) resolve();
   };
 }
