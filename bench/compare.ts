@@ -56,6 +56,8 @@ interface Measurement {
   p50Ms: number;
   p99Ms: number;
   peakRssMB: number;
+  /** CPU time (user + system) of the contender's processes per request served, in ms. */
+  cpuMsPerRequest?: number;
   upstreamPerRequest: number;
   requests: number;
   errors: number;
@@ -104,7 +106,7 @@ function pageScenario(name: string, title: string, size: number, gqlFields: stri
  * best case: 20 connections send one query with one key, and most requests share another's upstream
  * request.
  */
-const SCENARIOS: Scenario[] = [
+export const SCENARIOS: Scenario[] = [
   {
     ...pageScenario('tokens', 'a 15-call page, a distinct API key per request', 15, SCALARS_GQL, SCALARS_MESH),
     uniqueTokens: true,
@@ -211,7 +213,7 @@ async function start(
   });
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+export async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
@@ -245,6 +247,24 @@ function peakRssMB(pid: number): number {
   }
   return Math.round(kb / 1024);
 }
+/**
+ * CPU time used so far by the process tree, in ms: utime + stime of /proc/<pid>/stat (fields 14 and 15,
+ * in USER_HZ ticks, which Linux fixes at 100 a second for user space). Multiplied by req/s, the per-request
+ * figure says how busy the contender was: under 1000 ms a second for one process means it waited.
+ */
+export function cpuMs(pid: number): number {
+  let ticks = 0;
+  for (const p of processTree(pid)) {
+    try {
+      // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // A worker that exited between listing and reading: its time is lost to this sample only.
+    }
+  }
+  return ticks * 10;
+}
 function resetPeak(pid: number): void {
   for (const p of processTree(pid)) {
     try {
@@ -259,7 +279,7 @@ async function upstreamCount(origin: string): Promise<number> {
   return ((await (await fetch(`${origin}/__stats`)).json()) as { requests: number }).requests;
 }
 
-async function load(url: string, requests: Request[], seconds: number, uniqueTokens = false) {
+export async function load(url: string, requests: Request[], seconds: number, uniqueTokens = false) {
   const spec = {
     url,
     connections: CONNECTIONS,
@@ -286,7 +306,7 @@ async function load(url: string, requests: Request[], seconds: number, uniqueTok
 }
 
 /** One request of each kind, checked, so a contender that answers errors fast cannot win. */
-async function check(kind: Kind, url: string, scenario: Scenario): Promise<void> {
+export async function check(kind: Kind, url: string, scenario: Scenario): Promise<void> {
   for (const request of scenario.requests(kind)) {
     const response = await fetch(url + request.path, {
       method: request.method,
@@ -310,7 +330,12 @@ async function check(kind: Kind, url: string, scenario: Scenario): Promise<void>
   }
 }
 
-async function startContender(kind: Kind, upstream: string): Promise<{ url: string; child: ChildProcess | null }> {
+/** `nodeFlags`: more V8/Node flags for a gateway (the profile adds `--cpu-prof`). */
+export async function startContender(
+  kind: Kind,
+  upstream: string,
+  nodeFlags: string[] = [],
+): Promise<{ url: string; child: ChildProcess | null }> {
   if (kind === 'rest') return { url: upstream, child: null };
   const port = await freePort();
   if (kind === 'proxy') {
@@ -344,7 +369,7 @@ async function startContender(kind: Kind, upstream: string): Promise<{ url: stri
       ...(JSON.parse(process.env.BENCH_GATEWAY_ENV ?? '{}') as Record<string, string>),
     };
     const { child } = await start(
-      [process.execPath, ...gatewayNodeFlags(), 'dist-bench/src/main.js'],
+      [process.execPath, ...gatewayNodeFlags(), ...nodeFlags, 'dist-bench/src/main.js'],
       env,
       /calls gateway listening/,
     );
@@ -388,7 +413,7 @@ export function gatewayNodeFlags(): string[] {
   return /\bnode ((?:--\S+ )*)dist\/main\.js/.exec(start)?.[1]?.trim().split(' ') ?? [];
 }
 
-async function startUpstream(latencyMs: number, segments = 8): Promise<{ origin: string; child: ChildProcess }> {
+export async function startUpstream(latencyMs: number, segments = 8): Promise<{ origin: string; child: ChildProcess }> {
   const { child, match } = await start(
     [process.execPath, 'dist-bench/bench/fixed-upstream.js'],
     { LATENCY_MS: String(latencyMs), SEGMENTS: String(segments) },
@@ -409,7 +434,9 @@ async function measure(
   await check(kind, url, scenario);
   if (pid) resetPeak(pid);
   const before = await upstreamCount(upstream);
+  const cpuBefore = pid ? cpuMs(pid) : 0;
   const result = await load(url, scenario.requests(kind), SECONDS, scenario.uniqueTokens);
+  const cpu = pid ? cpuMs(pid) - cpuBefore : 0;
   const upstreamRequests = (await upstreamCount(upstream)) - before;
   const m: Measurement = {
     latencyMs,
@@ -419,13 +446,14 @@ async function measure(
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     peakRssMB: pid ? peakRssMB(pid) : 0,
+    cpuMsPerRequest: Math.round((cpu / Math.max(1, result.requests.total)) * 1000) / 1000,
     upstreamPerRequest:
       kind === 'rest' ? 1 : Math.round((upstreamRequests / Math.max(1, result.requests.total)) * 100) / 100,
     requests: result.requests.total,
     errors: result.errors + result.non2xx + result.timeouts,
   };
   console.log(
-    `${String(latencyMs).padStart(2)} ms  ${kind.padEnd(7)} ${label.padEnd(12)} ${String(m.requestsPerSecond).padStart(6)} req/s  p50 ${m.p50Ms} ms  p99 ${m.p99Ms} ms  rss ${m.peakRssMB} MB  upstream/req ${m.upstreamPerRequest}  errors ${m.errors}`,
+    `${String(latencyMs).padStart(2)} ms  ${kind.padEnd(7)} ${label.padEnd(12)} ${String(m.requestsPerSecond).padStart(6)} req/s  p50 ${m.p50Ms} ms  p99 ${m.p99Ms} ms  rss ${m.peakRssMB} MB  cpu ${m.cpuMsPerRequest} ms/req  upstream/req ${m.upstreamPerRequest}  errors ${m.errors}`,
   );
   return m;
 }
@@ -450,10 +478,15 @@ function versions(): Record<string, string> {
   };
 }
 
-export async function compare(): Promise<boolean> {
+/** Compiles the gateway and the benchmark's processes into dist-bench/. */
+export function build(): void {
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.bench.json'], {
     stdio: 'inherit',
   });
+}
+
+export async function compare(): Promise<boolean> {
+  build();
   const results: Measurement[] = [];
   for (const latencyMs of LATENCIES) {
     const upstream = await startUpstream(latencyMs);
@@ -570,21 +603,21 @@ function renderMarkdown(report: Report): string {
       .join(', ')}.`,
     `- Load: autocannon in its own process, ${report.settings.connections} connections, ${report.settings.warmupSeconds} s warm-up per contender, then ${report.settings.seconds} s per scenario. Upstream: bench/fixed-upstream.ts in its own process (pages rendered once, served from memory). Each contender runs alone, in turn, in its own process; all share the machine's cores with the load generator and the upstream.`,
     '- Contenders: `rest` is the upstream itself (the ceiling), `proxy` a minimal undici proxy without GraphQL (bench/proxy.ts), `gateway` this project (compiled, `NODE_ENV=production`, `UPSTREAM_CONCURRENCY_PER_KEY=64`, one process), `gateway-x2` the same with `WORKERS=2` (Node cluster: more processes on the same 2 cores, so it takes CPU from the load generator and the upstream; the other contenders are single processes), `mesh` GraphQL Mesh + Hive Gateway over an OpenAPI 3 description of the same endpoint (bench/peers/mesh).',
-    '- Peak RSS is the contender process\'s high-water mark during the scenario (`rest`: the upstream process). "Upstream/req" counts upstream requests per client request.',
+    '- Peak RSS is the contender process\'s high-water mark during the scenario (`rest`: the upstream process). "CPU ms/req" is the CPU time (user + system, from `/proc/<pid>/stat`) of the contender\'s processes during the scenario divided by the requests served; times req/s, it says how busy the contender was (1000 ms a second is one core fully used). "Upstream/req" counts upstream requests per client request.',
     '',
   ];
   for (const latency of report.settings.latencies as number[]) {
     lines.push(`## Upstream latency ${latency} ms`, '');
     lines.push(
-      '| Scenario | Contender | req/s | p50 ms | p99 ms | Peak RSS MB | Upstream/req | Errors |',
-      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| Scenario | Contender | req/s | p50 ms | p99 ms | Peak RSS MB | CPU ms/req | Upstream/req | Errors |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     );
     for (const scenario of SCENARIOS) {
       for (const kind of ['rest', 'proxy', 'gateway', 'gateway-x2', 'mesh'] as Kind[]) {
         const m = find(report.results, latency, kind, scenario.name);
         if (m)
           lines.push(
-            `| ${scenario.title} | ${kind} | ${m.requestsPerSecond} | ${m.p50Ms} | ${m.p99Ms} | ${m.peakRssMB} | ${m.upstreamPerRequest} | ${m.errors} |`,
+            `| ${scenario.title} | ${kind} | ${m.requestsPerSecond} | ${m.p50Ms} | ${m.p99Ms} | ${m.peakRssMB} | ${m.cpuMsPerRequest ?? '–'} | ${m.upstreamPerRequest} | ${m.errors} |`,
           );
       }
     }
