@@ -248,22 +248,25 @@ function peakRssMB(pid: number): number {
   return Math.round(kb / 1024);
 }
 /**
- * CPU time used so far by the process tree, in ms: utime + stime of /proc/<pid>/stat (fields 14 and 15,
- * in USER_HZ ticks, which Linux fixes at 100 a second for user space). Multiplied by req/s, the per-request
- * figure says how busy the contender was: under 1000 ms a second for one process means it waited.
+ * CPU time (user + system) so far of the process or thread whose stat file this is, in ms: fields 14 and 15
+ * of /proc/<pid>/stat, in USER_HZ ticks, which Linux fixes at 100 a second for user space. 0 when it is gone.
  */
-export function cpuMs(pid: number): number {
-  let ticks = 0;
-  for (const p of processTree(pid)) {
-    try {
-      // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
-      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // A worker that exited between listing and reading: its time is lost to this sample only.
-    }
+export function statCpuMs(statFile: string): number {
+  try {
+    // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+    const fields = readFileSync(statFile, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    // A worker that exited between listing and reading: its time is lost to this sample only.
+    return 0;
   }
-  return ticks * 10;
+}
+/**
+ * CPU time used so far by the process tree, in ms. Per request and multiplied by req/s, it says how busy the
+ * contender was: under 1000 ms a second for one process means it waited.
+ */
+function cpuMs(pid: number): number {
+  return processTree(pid).reduce((sum, p) => sum + statCpuMs(`/proc/${p}/stat`), 0);
 }
 function resetPeak(pid: number): void {
   for (const p of processTree(pid)) {

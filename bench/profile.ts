@@ -4,13 +4,14 @@
  * distinct API key per request for PROFILE_SECONDS (10) after the usual warm-up, then stopped with SIGTERM so
  * Node writes the profile. Self time is grouped by where the code lives (a package of node_modules, a folder of
  * src/, a Node core module, a V8 builtin such as `JSON.parse`, the garbage collector) and printed as shares of
- * the busy time, beside the CPU time per request read from /proc. Writes bench/results/profile-<scenario>.json.
+ * the busy time, beside the CPU time per request of the main thread and of the other threads (/proc). Writes
+ * bench/results/profile-<scenario>.json.
  *   PROFILE_SCENARIO (tokens; any scenario of bench/compare.ts)  PROFILE_LATENCY_MS (0)  PROFILE_SECONDS (10)
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build, check, cpuMs, load, SCENARIOS, startContender, startUpstream, stop } from './compare.js';
+import { build, check, load, SCENARIOS, startContender, startUpstream, statCpuMs, stop } from './compare.js';
 
 /** The parts of a `.cpuprofile` (Chrome DevTools protocol, Profiler.Profile) read here. */
 export interface CpuProfile {
@@ -108,6 +109,17 @@ export function summarise(profile: CpuProfile, window?: { fromUs: number; toUs: 
   };
 }
 
+/**
+ * CPU time so far of the gateway's main thread (the event loop, the one the profile samples) and of its other
+ * threads (V8's platform workers: parallel scavenges, concurrent marking and compilation; libuv's pool).
+ */
+function threadCpuMs(pid: number): { main: number; others: number } {
+  let others = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`))
+    if (Number(tid) !== pid) others += statCpuMs(`/proc/${pid}/task/${tid}/stat`);
+  return { main: statCpuMs(`/proc/${pid}/task/${pid}/stat`), others };
+}
+
 export async function profile(): Promise<boolean> {
   const name = process.env.PROFILE_SCENARIO ?? 'tokens';
   const latencyMs = Number(process.env.PROFILE_LATENCY_MS ?? 0);
@@ -122,11 +134,12 @@ export async function profile(): Promise<boolean> {
     const pid = gateway.child!.pid!;
     await check('gateway', gateway.url, scenario);
     await load(gateway.url, scenario.requests('gateway'), Number(process.env.BENCH_WARMUP ?? 3), true);
-    const cpuBefore = cpuMs(pid);
+    const cpuBefore = threadCpuMs(pid);
     const fromUs = Number(process.hrtime.bigint() / 1000n);
     const result = await load(gateway.url, scenario.requests('gateway'), seconds, scenario.uniqueTokens);
     const toUs = Number(process.hrtime.bigint() / 1000n);
-    const cpu = cpuMs(pid) - cpuBefore;
+    const cpuAfter = threadCpuMs(pid);
+    const perRequest = (ms: number) => Math.round((ms / Math.max(1, result.requests.total)) * 1000) / 1000;
     await stop(gateway.child!);
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
     if (!file) throw new Error('the gateway wrote no .cpuprofile (did it exit through its SIGTERM handler?)');
@@ -140,13 +153,16 @@ export async function profile(): Promise<boolean> {
       latencyMs,
       seconds,
       requestsPerSecond: Math.round(result.requests.average),
-      cpuMsPerRequest: Math.round((cpu / Math.max(1, result.requests.total)) * 1000) / 1000,
+      cpuMsPerRequest: {
+        mainThread: perRequest(cpuAfter.main - cpuBefore.main),
+        otherThreads: perRequest(cpuAfter.others - cpuBefore.others),
+      },
       ...summary,
     };
     mkdirSync('bench/results', { recursive: true });
     writeFileSync(`bench/results/profile-${name}.json`, `${JSON.stringify(report, null, 2)}\n`);
     console.log(
-      `${name}, ${latencyMs} ms: ${report.requestsPerSecond} req/s, CPU ${report.cpuMsPerRequest} ms/req; idle ${((summary.idleSamples / summary.samples) * 100).toFixed(1)}% of ${summary.samples} samples`,
+      `${name}, ${latencyMs} ms: ${report.requestsPerSecond} req/s, CPU per request ${report.cpuMsPerRequest.mainThread} ms on the main thread + ${report.cpuMsPerRequest.otherThreads} ms on the others; idle ${((summary.idleSamples / summary.samples) * 100).toFixed(1)}% of ${summary.samples} samples`,
     );
     for (const c of summary.categories.slice(0, 30)) console.log(`${String(c.share).padStart(5)}%  ${c.name}`);
     console.log('top functions (self time):');
