@@ -268,6 +268,8 @@ export function statCpuMs(statFile: string): number {
 function cpuMs(pid: number): number {
   return processTree(pid).reduce((sum, p) => sum + statCpuMs(`/proc/${p}/stat`), 0);
 }
+/** Milliseconds of CPU per request served, to the microsecond. */
+export const perRequestMs = (ms: number, requests: number) => Math.round((ms / Math.max(1, requests)) * 1000) / 1000;
 function resetPeak(pid: number): void {
   for (const p of processTree(pid)) {
     try {
@@ -449,7 +451,7 @@ async function measure(
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     peakRssMB: pid ? peakRssMB(pid) : 0,
-    cpuMsPerRequest: Math.round((cpu / Math.max(1, result.requests.total)) * 1000) / 1000,
+    cpuMsPerRequest: perRequestMs(cpu, result.requests.total),
     upstreamPerRequest:
       kind === 'rest' ? 1 : Math.round((upstreamRequests / Math.max(1, result.requests.total)) * 100) / 100,
     requests: result.requests.total,

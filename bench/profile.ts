@@ -11,7 +11,17 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build, check, load, SCENARIOS, startContender, startUpstream, statCpuMs, stop } from './compare.js';
+import {
+  build,
+  check,
+  load,
+  perRequestMs,
+  SCENARIOS,
+  startContender,
+  startUpstream,
+  statCpuMs,
+  stop,
+} from './compare.js';
 
 /** The parts of a `.cpuprofile` (Chrome DevTools protocol, Profiler.Profile) read here. */
 export interface CpuProfile {
@@ -139,7 +149,6 @@ export async function profile(): Promise<boolean> {
     const result = await load(gateway.url, scenario.requests('gateway'), seconds, scenario.uniqueTokens);
     const toUs = Number(process.hrtime.bigint() / 1000n);
     const cpuAfter = threadCpuMs(pid);
-    const perRequest = (ms: number) => Math.round((ms / Math.max(1, result.requests.total)) * 1000) / 1000;
     await stop(gateway.child!);
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
     if (!file) throw new Error('the gateway wrote no .cpuprofile (did it exit through its SIGTERM handler?)');
@@ -154,8 +163,8 @@ export async function profile(): Promise<boolean> {
       seconds,
       requestsPerSecond: Math.round(result.requests.average),
       cpuMsPerRequest: {
-        mainThread: perRequest(cpuAfter.main - cpuBefore.main),
-        otherThreads: perRequest(cpuAfter.others - cpuBefore.others),
+        mainThread: perRequestMs(cpuAfter.main - cpuBefore.main, result.requests.total),
+        otherThreads: perRequestMs(cpuAfter.others - cpuBefore.others, result.requests.total),
       },
       ...summary,
     };
